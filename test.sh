@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, Azurite integration, HTTP end-to-end (each fixture starts
+# its own Azurite from the pinned node_modules on free loopback ports).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+source scripts/setup.sh
+export OMP_THREAD_LIMIT=1
+echo "==> Building"
+dotnet build Serverless.sln -c Release -v q -nologo -clp:ErrorsOnly
+echo "==> Testing"
+dotnet test Serverless.sln -c Release --no-build -v q --nologo "$@"
