@@ -1,0 +1,22 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Reimburse.Functions.Claims;
+
+/// <summary>Queue message: a claim was submitted and waits for the pipeline.</summary>
+public sealed record ClaimSubmitted(string ClaimId, DateTimeOffset SubmittedAt);
+
+/// <summary>Queue messages are Base64 text of UTF-8 JSON: what the Functions queue trigger expects by default.</summary>
+public static class QueueMessages
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string Encode<T>(T message) => Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(message, Json));
+
+    /// <summary>Reads a message that may be Base64 or plain JSON (the host may already have decoded it).</summary>
+    public static T Decode<T>(string text)
+    {
+        var json = Triggers.InvocationValues.UnwrapToJson(text);
+        return JsonSerializer.Deserialize<T>(json, Json) ?? throw new FormatException("Empty queue message.");
+    }
+}

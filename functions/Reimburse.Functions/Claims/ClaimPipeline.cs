@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Reimburse.Core.Audit;
+using Reimburse.Core.Claims;
+using Reimburse.Functions.Hosting;
+using Reimburse.Functions.Triggers;
+
+namespace Reimburse.Functions.Claims;
+
+/// <summary>The claim-submitted handler: takes a submitted claim into the pipeline. Later stages (OCR, scoring, the
+/// approval workflow) hang off this step. Idempotent: a second delivery finds the claim already received.</summary>
+public sealed partial class ClaimSubmittedHandler(ClaimStore claims, ClaimIndex index, TimeProvider clock, ILogger<ClaimSubmittedHandler> logger) : IQueueHandler
+{
+    /// <summary>How long a message may wait for its claim row: the row is written right after the message is sent.</summary>
+    public static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(2);
+
+    public string FunctionName => "ClaimSubmitted";
+    public string QueueName => ReimburseStorage.ClaimSubmittedQueue;
+
+    public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
+    {
+        var message = QueueMessages.Decode<ClaimSubmitted>(invocation.MessageText);
+        var stored = await claims.GetAsync(message.ClaimId, cancellationToken);
+        if (stored is null)
+        {
+            if (clock.GetUtcNow() - message.SubmittedAt < OrphanAfter)
+            {
+                // Intake sends the message before writing the claim, so this can be a race: try again shortly.
+                throw new RetryLaterException($"Claim {message.ClaimId} is not visible yet.");
+            }
+            // The request died between the two writes, so no 202 was ever sent: nothing was accepted, nothing is lost.
+            LogOrphan(logger, message.ClaimId);
+            return;
+        }
+
+        var (result, error) = await claims.ChangeAsync(message.ClaimId, current =>
+        {
+            var (next, err) = ClaimLifecycle.Receive(current.Claim, clock.GetUtcNow());
+            return next is null
+                ? (null, err)
+                : (new ClaimChange(next, new AuditDraft("claim.received", "system", "system", null,
+                    JsonSerializer.Serialize(new { status = next.Status.ToString(), receipts = next.Receipts.Count }))), null);
+        }, cancellationToken);
+        if (error is { Code: "already-received" })
+        {
+            LogAlreadyDone(logger, message.ClaimId, stored.Claim.Status.ToString());
+        }
+        await index.UpsertAsync((result ?? stored).Claim, cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Dropping message for claim {ClaimId}: it was never written")]
+    private static partial void LogOrphan(ILogger logger, string claimId);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Debug, Message = "Claim {ClaimId} already processed ({Status})")]
+    private static partial void LogAlreadyDone(ILogger logger, string claimId, string status);
+}
+
+/// <summary>Messages that failed every attempt: the claim is kept and flagged for a person, never lost.</summary>
+public sealed partial class ClaimSubmittedPoisonHandler(ClaimStore claims, TimeProvider clock, ILogger<ClaimSubmittedPoisonHandler> logger) : IQueueHandler
+{
+    public string FunctionName => "ClaimSubmittedPoison";
+    public string QueueName => ReimburseStorage.ClaimSubmittedQueue + "-poison";
+
+    public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
+    {
+        ClaimSubmitted message;
+        try
+        {
+            message = QueueMessages.Decode<ClaimSubmitted>(invocation.MessageText);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            LogUnreadable(logger, invocation.MessageId ?? "?");
+            return;
+        }
+        var (_, error) = await claims.ChangeAsync(message.ClaimId, current =>
+        {
+            var (next, err) = ClaimLifecycle.NeedAttention(current.Claim, "processing failed repeatedly", clock.GetUtcNow());
+            return next is null ? (null, err) : (new ClaimChange(next, new AuditDraft("claim.needs-attention", "system", "system", null,
+                JsonSerializer.Serialize(new { reason = "processing failed repeatedly", attempts = invocation.DequeueCount }))), null);
+        }, cancellationToken);
+        LogFlagged(logger, message.ClaimId, error?.Code ?? "flagged");
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Error, Message = "Claim {ClaimId} reached the poison queue: {Outcome}")]
+    private static partial void LogFlagged(ILogger logger, string claimId, string outcome);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Error, Message = "Unreadable poison message {MessageId}")]
+    private static partial void LogUnreadable(ILogger logger, string messageId);
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Reimburse.Core.Audit;
+using Reimburse.Core.Claims;
+using Reimburse.Functions.Hosting;
+using Reimburse.Storage;
+
+namespace Reimburse.Functions.Claims;
+
+/// <summary>A claim as read from storage, with what is needed to change it safely.</summary>
+public sealed record StoredClaim(Claim Claim, ETag ETag, long AuditSequence, string AuditHead, string? RequestHash, TableEntity Raw);
+
+/// <summary>What a change to a stored claim decided: the new claim and its audit entry, or nothing to do.</summary>
+public sealed record ClaimChange(Claim Claim, AuditDraft Audit, IReadOnlyDictionary<string, object?>? ExtraProperties = null);
+
+/// <summary>The claims table: the claim row and its audit chain share one partition, so every change and its audit
+/// entry commit in one batch. Appending audit row N+1 with an Add is also the concurrency guard: two writers that read the
+/// same state both try to add the same row key, and only one batch can win (this holds even where the emulator does not
+/// enforce If-Match inside batches).</summary>
+public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
+{
+    public const string ClaimRowKey = "claim";
+    public const string AuditRowPrefix = "audit-";
+
+    public static string AuditRowKey(long sequence) => AuditRowPrefix + sequence.ToString("D10", CultureInfo.InvariantCulture);
+
+    public async Task<StoredClaim?> GetAsync(string claimId, CancellationToken cancellationToken = default)
+    {
+        if (!ClaimIds.IsValid(claimId))
+        {
+            return null;
+        }
+        var entity = await storage.Claims.GetEntityIfExistsAsync(claimId, ClaimRowKey, cancellationToken: cancellationToken);
+        return entity is null ? null : ClaimEntityMapper.FromEntity(entity);
+    }
+
+    /// <summary>Writes a new claim with its first audit entry. Throws 409 when the id exists.</summary>
+    public async Task<StoredClaim> CreateAsync(Claim claim, string? requestHash, AuditDraft audit, CancellationToken cancellationToken = default)
+    {
+        var entry = AuditChain.Append(claim.Id, 0, AuditEntry.GenesisHash, audit, clock.GetUtcNow());
+        var entity = ClaimEntityMapper.ToEntity(claim, new TableEntity(claim.Id, ClaimRowKey), entry.Sequence, entry.Hash);
+        if (requestHash is not null)
+        {
+            entity["RequestHash"] = requestHash;
+        }
+        var results = await storage.Claims.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, entity),
+            new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
+        ], cancellationToken);
+        entity.ETag = results[0].ETag;
+        return new StoredClaim(claim, entity.ETag, entry.Sequence, entry.Hash, requestHash, entity);
+    }
+
+    /// <summary>Reads the claim, lets <paramref name="decide"/> choose a change, and commits it with its audit entry.
+    /// Retries on a concurrent change. Returns the stored result, or the decide function's refusal.</summary>
+    public async Task<(StoredClaim? Claim, ClaimTransitionError? Error)> ChangeAsync(
+        string claimId,
+        Func<StoredClaim, (ClaimChange? Change, ClaimTransitionError? Error)> decide,
+        CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await GetAsync(claimId, cancellationToken);
+            if (current is null)
+            {
+                return (null, new ClaimTransitionError("not-found", "The claim does not exist."));
+            }
+            var (change, error) = decide(current);
+            if (change is null)
+            {
+                return (current, error);
+            }
+            var entry = AuditChain.Append(claimId, current.AuditSequence, current.AuditHead, change.Audit, clock.GetUtcNow());
+            var entity = ClaimEntityMapper.ToEntity(change.Claim, Clone(current.Raw), entry.Sequence, entry.Hash);
+            foreach (var (k, v) in change.ExtraProperties ?? new Dictionary<string, object?>())
+            {
+                if (v is null) entity.Remove(k); else entity[k] = v;
+            }
+            try
+            {
+                var results = await storage.Claims.SubmitTransactionAsync(
+                [
+                    new(TableTransactionActionType.UpdateReplace, entity, current.ETag),
+                    new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
+                ], cancellationToken);
+                entity.ETag = results[0].ETag;
+                return (new StoredClaim(change.Claim, entity.ETag, entry.Sequence, entry.Hash, current.RequestHash, entity), null);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            {
+                // Someone else changed the claim between our read and write: decide again on fresh state.
+                await Task.Delay(Random.Shared.Next(5, 20 * (attempt + 1)), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The claim's audit chain in order.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string claimId, CancellationToken cancellationToken = default)
+    {
+        var list = new List<AuditEntry>();
+        await foreach (var e in storage.Claims.QueryAsync(TableFilter.RowKeyRange(claimId, AuditRowPrefix, AuditRowPrefix + "~"), cancellationToken: cancellationToken))
+        {
+            list.Add(AuditEntityMapper.FromEntity(e));
+        }
+        return list;
+    }
+
+    private static TableEntity Clone(TableEntity source)
+    {
+        var copy = new TableEntity(source.PartitionKey, source.RowKey);
+        foreach (var (k, v) in source)
+        {
+            copy[k] = v;
+        }
+        return copy;
+    }
+}
+
+/// <summary>Claim ↔ table row.</summary>
+public static class ClaimEntityMapper
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static TableEntity ToEntity(Claim c, TableEntity entity, long auditSequence, string auditHead)
+    {
+        void Set(string key, object? value)
+        {
+            if (value is null) entity.Remove(key); else entity[key] = value;
+        }
+        var f = c.Fields;
+        Set("CompanyId", c.CompanyId);
+        Set("OwnerId", c.OwnerId);
+        Set("Department", c.Department);
+        Set("SubmittedBy", c.SubmittedBy);
+        Set("Source", c.Source.ToString());
+        Set("Status", c.Status.ToString());
+        Set("Category", f.Category);
+        Set("Amount", f.Amount?.ToString(CultureInfo.InvariantCulture));
+        Set("Currency", f.Currency);
+        Set("ExpenseDate", f.ExpenseDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Set("Merchant", f.Merchant);
+        Set("Description", f.Description);
+        Set("Project", f.Project);
+        Set("CostCentre", f.CostCentre);
+        Set("Receipts", JsonSerializer.Serialize(c.Receipts, Json));
+        Set("CreatedAt", c.CreatedAt.UtcDateTime);
+        Set("SubmittedAt", c.SubmittedAt?.UtcDateTime);
+        Set("UpdatedAt", c.UpdatedAt.UtcDateTime);
+        Set("AttentionReason", c.AttentionReason);
+        Set("AuditSeq", auditSequence);
+        Set("AuditHead", auditHead);
+        return entity;
+    }
+
+    public static StoredClaim FromEntity(TableEntity e)
+    {
+        var fields = new ClaimFields(
+            e.GetString("Category"),
+            e.GetString("Amount") is { } a ? decimal.Parse(a, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
+            e.GetString("Currency"),
+            e.GetString("ExpenseDate") is { } d ? DateOnly.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            e.GetString("Merchant"),
+            e.GetString("Description"),
+            e.GetString("Project"),
+            e.GetString("CostCentre"));
+        var claim = new Claim(
+            e.PartitionKey,
+            e.GetString("CompanyId") ?? "",
+            e.GetString("OwnerId") ?? "",
+            e.GetString("Department") ?? "",
+            e.GetString("SubmittedBy") ?? e.GetString("OwnerId") ?? "",
+            Enum.Parse<ClaimSource>(e.GetString("Source") ?? nameof(ClaimSource.Api)),
+            Enum.Parse<ClaimStatus>(e.GetString("Status") ?? nameof(ClaimStatus.Submitted)),
+            fields,
+            JsonSerializer.Deserialize<List<ReceiptRef>>(e.GetString("Receipts") ?? "[]", Json) ?? [],
+            e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+            e.GetDateTimeOffset("SubmittedAt"),
+            e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+            e.GetString("AttentionReason"));
+        return new StoredClaim(claim, e.ETag, e.GetInt64("AuditSeq") ?? 0, e.GetString("AuditHead") ?? AuditEntry.GenesisHash, e.GetString("RequestHash"), e);
+    }
+}
+
+/// <summary>Audit entry ↔ table row. There is deliberately no update or delete path for these rows.</summary>
+public static class AuditEntityMapper
+{
+    public static TableEntity ToEntity(AuditEntry a) => new(a.ChainId, ClaimStore.AuditRowKey(a.Sequence))
+    {
+        ["Seq"] = a.Sequence,
+        ["Action"] = a.Action,
+        ["ActorId"] = a.ActorId,
+        ["ActorRole"] = a.ActorRole,
+        ["At"] = a.At.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture),
+        ["SourceIp"] = a.SourceIp ?? "",
+        ["Outcome"] = a.Outcome.ToString(),
+        ["Details"] = a.Details,
+        ["PrevHash"] = a.PreviousHash,
+        ["Hash"] = a.Hash,
+    };
+
+    public static AuditEntry FromEntity(TableEntity e) => new(
+        e.PartitionKey,
+        e.GetInt64("Seq") ?? -1,
+        e.GetString("Action") ?? "",
+        e.GetString("ActorId") ?? "",
+        e.GetString("ActorRole") ?? "",
+        DateTimeOffset.Parse(e.GetString("At") ?? "0001-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
+        e.GetString("SourceIp") is { Length: > 0 } ip ? ip : null,
+        Enum.TryParse<AuditOutcome>(e.GetString("Outcome"), out var o) ? o : AuditOutcome.Allowed,
+        e.GetString("Details") ?? "",
+        e.GetString("PrevHash") ?? "",
+        e.GetString("Hash") ?? "");
+}

@@ -1,0 +1,47 @@
+using Reimburse.Core.Claims;
+
+namespace Reimburse.Functions.Claims;
+
+/// <summary>A claim as the API shows it.</summary>
+public sealed record ClaimView(
+    string Id,
+    string Status,
+    string OwnerId,
+    string Department,
+    string Source,
+    string? Category,
+    decimal? Amount,
+    string? Currency,
+    string? ExpenseDate,
+    string? Merchant,
+    string? Description,
+    string? Project,
+    string? CostCentre,
+    IReadOnlyList<ReceiptView> Receipts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? SubmittedAt,
+    DateTimeOffset UpdatedAt,
+    string? AttentionReason,
+    IReadOnlyDictionary<string, string> Links)
+{
+    public static ClaimView From(Claim c) => new(
+        c.Id, c.Status.ToString(), c.OwnerId, c.Department, c.Source.ToString(),
+        c.Fields.Category, c.Fields.Amount, c.Fields.Currency, c.Fields.ExpenseDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        c.Fields.Merchant, c.Fields.Description, c.Fields.Project, c.Fields.CostCentre,
+        c.Receipts.Select(r => new ReceiptView(r.Id, r.FileName, r.ContentType, r.Length, $"/api/claims/{c.Id}/receipts/{r.Id}")).ToList(),
+        c.CreatedAt, c.SubmittedAt, c.UpdatedAt, c.AttentionReason,
+        new Dictionary<string, string>
+        {
+            ["self"] = $"/api/claims/{c.Id}",
+            ["submit"] = $"/api/claims/{c.Id}/submit",
+        });
+}
+
+/// <summary>A receipt attached to a claim.</summary>
+public sealed record ReceiptView(string Id, string FileName, string ContentType, long Length, string Url);
+
+/// <summary>The 202 answer to a submission.</summary>
+public sealed record ClaimAccepted(string Id, string Status, string StatusUrl);
+
+/// <summary>A page of claims and the token for the next one.</summary>
+public sealed record ClaimPage(IReadOnlyList<ClaimView> Items, string? ContinuationToken);

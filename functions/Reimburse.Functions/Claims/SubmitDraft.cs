@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Reimburse.Core.Audit;
+using Reimburse.Core.Claims;
+using Reimburse.Functions.Company;
+using Reimburse.Functions.Hosting;
+using Reimburse.Functions.Identity;
+using Reimburse.Functions.Triggers;
+
+namespace Reimburse.Functions.Claims;
+
+/// <summary>POST /api/claims/{id}/submit — the owner submits a draft (from a dropped receipt), optionally filling fields.</summary>
+public static class SubmitDraft
+{
+    public static RouteHandlerBuilder MapSubmitDraft(this RouteGroupBuilder group) =>
+        group.MapPost("/{id}/submit", Handle).WithName("SubmitDraft");
+
+    public static async Task<IResult> Handle(string id, HttpContext http, ClaimStore claims, ClaimIndex index, CompanyProvider companies,
+        ReimburseStorage storage, QueueNudger nudger, TimeProvider clock, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(http, identity);
+        var company = await companies.GetAsync(cancellationToken);
+        var stored = await claims.GetAsync(id, cancellationToken);
+        if (stored is null || !ClaimAccess.CanRead(caller.User, stored.Claim, company))
+        {
+            return Problems.NotFoundResult("claim");
+        }
+        if (stored.Claim.OwnerId != caller.Id)
+        {
+            return Problems.Problem(403, Problems.Forbidden, "Not your claim", "Only the claimant can submit a claim.");
+        }
+
+        var update = ClaimFields.Empty;
+        if (http.Request.ContentLength is > 0 || http.Request.HasJsonContentType())
+        {
+            if (!http.Request.HasJsonContentType())
+            {
+                return Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send the fields to fill as application/json, or no body.");
+            }
+            JsonDocument doc;
+            try
+            {
+                doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
+            }
+            catch (JsonException)
+            {
+                return Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON", "The body is not valid JSON.", "$");
+            }
+            using (doc)
+            {
+                var (f, errors) = ClaimRequest.Parse(doc.RootElement);
+                if (errors.Count > 0)
+                {
+                    return Problems.ValidationFailed(ClaimRequest.Freeze(errors));
+                }
+                update = f;
+            }
+        }
+
+        var now = clock.GetUtcNow();
+        var completed = ClaimRules.Normalize(new ClaimFields(
+            update.Category ?? stored.Claim.Fields.Category,
+            update.Amount ?? stored.Claim.Fields.Amount,
+            update.Currency ?? stored.Claim.Fields.Currency,
+            update.ExpenseDate ?? stored.Claim.Fields.ExpenseDate,
+            update.Merchant ?? stored.Claim.Fields.Merchant,
+            update.Description ?? stored.Claim.Fields.Description,
+            update.Project ?? stored.Claim.Fields.Project,
+            update.CostCentre ?? stored.Claim.Fields.CostCentre), company);
+        var validation = ClaimRules.Validate(completed, company, CompanyProvider.LocalToday(company, now));
+        if (validation.Count > 0)
+        {
+            return Problems.ValidationFailed(validation, "The draft is not complete. Send the missing fields in the body.");
+        }
+        if (stored.Claim.Status is not (ClaimStatus.Draft or ClaimStatus.Returned))
+        {
+            return Problems.Problem(409, Problems.Conflict, "Already submitted", $"The claim is {stored.Claim.Status}.");
+        }
+
+        await storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(id, now)), cancellationToken: cancellationToken);
+        var (result, error) = await claims.ChangeAsync(id, current =>
+        {
+            var (next, err) = ClaimLifecycle.Submit(current.Claim, completed, now);
+            return next is null ? (null, err) : (new ClaimChange(next, new AuditDraft("claim.submitted", caller.Id, caller.PrimaryRole, caller.SourceIp,
+                JsonSerializer.Serialize(new { source = current.Claim.Source.ToString().ToLowerInvariant(), amount = completed.Money?.ToString(), category = completed.Category }))), null);
+        }, cancellationToken);
+        if (result is null || error is not null)
+        {
+            return Problems.Problem(409, Problems.Conflict, "Cannot submit", error?.Message ?? "The claim changed meanwhile.");
+        }
+        await index.UpsertAsync(result.Claim, cancellationToken);
+        nudger.Nudge(ReimburseStorage.ClaimSubmittedQueue);
+        return TypedResults.Accepted($"/api/claims/{id}", new ClaimAccepted(id, result.Claim.Status.ToString(), $"/api/claims/{id}"));
+    }
+}

@@ -1,0 +1,48 @@
+using Reimburse.Functions.Company;
+using Reimburse.Functions.Triggers;
+
+namespace Reimburse.Functions.Hosting;
+
+/// <summary>Creates storage resources and seeds the demo company at start, retrying while storage is not up yet
+/// (Azurite may start after us). /healthz reports ready once done.</summary>
+public sealed partial class StartupInitializer(
+    ReimburseStorage storage,
+    DemoSeeder seeder,
+    IEnumerable<IQueueHandler> queues,
+    StartupInitializer.State state,
+    ILogger<StartupInitializer> logger) : IHostedService
+{
+    /// <summary>Readiness, shared with the health endpoint.</summary>
+    public sealed class State
+    {
+        public volatile bool Ready;
+        public string? LastError { get; set; }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var queueNames = queues.Select(q => q.QueueName).SelectMany(q => new[] { q, q + "-poison" });
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await storage.EnsureCreatedAsync(queueNames, cancellationToken);
+                await seeder.SeedAsync(cancellationToken);
+                state.Ready = true;
+                state.LastError = null;
+                return;
+            }
+            catch (Exception ex) when (Problems.IsStorageOutage(ex) && attempt < 60 && !cancellationToken.IsCancellationRequested)
+            {
+                state.LastError = "storage unavailable";
+                LogWaiting(logger, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Storage not reachable yet (attempt {Attempt}); retrying")]
+    private static partial void LogWaiting(ILogger logger, int attempt);
+}
