@@ -93,4 +93,8 @@ public sealed class StandaloneOptions
 
     [Range(100, 600_000)]
     public int InboxScanMilliseconds { get; set; } = 2000;
+
+    /// <summary>First retry delay after a failed message; doubles per attempt up to 30 s.</summary>
+    [Range(10, 60_000)]
+    public int RetryBaseMilliseconds { get; set; } = 1000;
 }

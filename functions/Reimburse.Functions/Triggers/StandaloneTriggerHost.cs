@@ -126,7 +126,7 @@ public sealed partial class StandaloneTriggerHost(
             if (failure is RetryLaterException) LogRetryLater(logger, handler.FunctionName, message.MessageId, failure.Message);
             else LogHandlerFailed(logger, failure, handler.FunctionName, message.MessageId, message.DequeueCount);
             // Back off: 1 s, 2 s, 4 s … so a transient outage does not burn through the attempts at once.
-            var backoff = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, message.DequeueCount - 1)));
+            var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, _o.RetryBaseMilliseconds * Math.Pow(2, message.DequeueCount - 1)));
             await queue.UpdateMessageAsync(message.MessageId, popReceipt, backoff, cancellationToken: stop);
         }
         catch (Exception ex) when (!stop.IsCancellationRequested)
