@@ -10,6 +10,11 @@ public static partial class InvocationEndpoints
     /// <summary>The answer the host expects.</summary>
     public sealed record InvocationResponse(Dictionary<string, object?> Outputs, List<string> Logs, object? ReturnValue);
 
+    // The host's contract is PascalCase; the app's default web (camelCase) JSON options must not apply here.
+    private static readonly JsonSerializerOptions HostJson = new() { PropertyNamingPolicy = null };
+
+    private static IResult Answer(InvocationResponse response, int status = 200) => TypedResults.Json(response, HostJson, statusCode: status);
+
     public static void MapInvocationEndpoints(this IEndpointRouteBuilder app, IEnumerable<IQueueHandler> queues, IEnumerable<ITimerHandler> timers)
     {
         foreach (var handler in queues)
@@ -17,14 +22,14 @@ public static partial class InvocationEndpoints
             app.MapPost("/" + handler.FunctionName, (HttpRequest request, ILoggerFactory logs, CancellationToken ct) =>
                 InvokeAsync(request, logs, async (data, metadata, invocationId) =>
                 {
-                    var text = data.TryGetProperty(FunctionCatalog.QueueBinding, out var msg) ? InvocationValues.AsText(msg) : null;
+                    var text = InvocationValues.TryGetProperty(data, FunctionCatalog.QueueBinding, out var msg) ? InvocationValues.AsText(msg) : null;
                     if (text is null)
                     {
                         throw new FormatException($"Data.{FunctionCatalog.QueueBinding} is missing.");
                     }
-                    var dequeue = metadata.TryGetProperty("DequeueCount", out var dc) ? InvocationValues.AsInt64(dc) ?? 1 : 1;
-                    var inserted = metadata.TryGetProperty("InsertionTime", out var it) ? InvocationValues.AsDateTimeOffset(it) : null;
-                    var id = metadata.TryGetProperty("Id", out var mid) ? InvocationValues.AsText(mid) : null;
+                    var dequeue = InvocationValues.TryGetProperty(metadata, "DequeueCount", out var dc) ? InvocationValues.AsInt64(dc) ?? 1 : 1;
+                    var inserted = InvocationValues.TryGetProperty(metadata, "InsertionTime", out var it) ? InvocationValues.AsDateTimeOffset(it) : null;
+                    var id = InvocationValues.TryGetProperty(metadata, "Id", out var mid) ? InvocationValues.AsText(mid) : null;
                     await handler.HandleAsync(new QueueInvocation(text, dequeue, inserted, id, invocationId), ct);
                 })).ExcludeFromDescription().WithMetadata(new FunctionInvocationMetadata(handler.FunctionName));
         }
@@ -33,8 +38,8 @@ public static partial class InvocationEndpoints
             app.MapPost("/" + timer.FunctionName, (HttpRequest request, ILoggerFactory logs, TimeProvider clock, CancellationToken ct) =>
                 InvokeAsync(request, logs, async (data, _, invocationId) =>
                 {
-                    var pastDue = data.TryGetProperty(FunctionCatalog.TimerBinding, out var t) && t.ValueKind == JsonValueKind.Object
-                        && t.TryGetProperty("IsPastDue", out var pd) && pd.ValueKind == JsonValueKind.True;
+                    var pastDue = InvocationValues.TryGetProperty(data, FunctionCatalog.TimerBinding, out var t) && t.ValueKind == JsonValueKind.Object
+                        && InvocationValues.TryGetProperty(t, "IsPastDue", out var pd) && pd.ValueKind == JsonValueKind.True;
                     await timer.RunAsync(new TimerInvocation(clock.GetUtcNow(), pastDue, invocationId), ct);
                 })).ExcludeFromDescription().WithMetadata(new FunctionInvocationMetadata(timer.FunctionName));
         }
@@ -55,29 +60,29 @@ public static partial class InvocationEndpoints
         }
         catch (JsonException)
         {
-            return TypedResults.Json(new InvocationResponse([], ["The invocation body is not JSON."], null), statusCode: 400);
+            return Answer(new InvocationResponse([], ["The invocation body is not JSON."], null), 400);
         }
         using (doc)
         {
             var root = doc.RootElement;
-            var data = root.TryGetProperty("Data", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
-            var metadata = root.TryGetProperty("Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
+            var data = InvocationValues.TryGetProperty(root, "Data", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
+            var metadata = InvocationValues.TryGetProperty(root, "Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
             if (data.ValueKind != JsonValueKind.Object)
             {
-                return TypedResults.Json(new InvocationResponse([], ["The invocation body has no Data object."], null), statusCode: 400);
+                return Answer(new InvocationResponse([], ["The invocation body has no Data object."], null), 400);
             }
             try
             {
                 await run(data, metadata.ValueKind == JsonValueKind.Object ? metadata : JsonDocument.Parse("{}").RootElement, invocationId);
                 logLines.Add($"{request.Path.Value?.TrimStart('/')} succeeded");
-                return TypedResults.Json(new InvocationResponse([], logLines, null));
+                return Answer(new InvocationResponse([], logLines, null));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogInvocationFailed(logger, ex, request.Path.Value ?? "", invocationId);
                 logLines.Add($"{request.Path.Value?.TrimStart('/')} failed: {ex.GetType().Name}");
                 // 500 tells the host to retry; the message text is kept out of logs the host may ship elsewhere.
-                return TypedResults.Json(new InvocationResponse([], logLines, null), statusCode: ex is FormatException or JsonException ? 400 : 500);
+                return Answer(new InvocationResponse([], logLines, null), ex is FormatException or JsonException ? 400 : 500);
             }
         }
     }

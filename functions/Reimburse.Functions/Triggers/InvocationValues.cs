@@ -15,6 +15,29 @@ public static class InvocationValues
         _ => value.GetRawText(),
     };
 
+    /// <summary>Property lookup that tolerates casing differences (the host uses PascalCase; proxies and tools may not).</summary>
+    public static bool TryGetProperty(JsonElement element, string name, out JsonElement value)
+    {
+        value = default;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+        if (element.TryGetProperty(name, out value))
+        {
+            return true;
+        }
+        foreach (var p in element.EnumerateObject())
+        {
+            if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = p.Value;
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static long? AsInt64(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number when value.TryGetInt64(out var n) => n,
