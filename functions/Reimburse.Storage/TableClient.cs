@@ -186,8 +186,20 @@ public sealed partial class TableClient
         {
             return null;
         }
-        var list = string.Join(',', select);
-        return list.Length == 0 ? null : list;
+        // Keys are always fetched: TableEntity.PartitionKey/RowKey would otherwise throw on a projected row.
+        var names = select.Where(n => !string.IsNullOrWhiteSpace(n)).ToList();
+        if (names.Count == 0)
+        {
+            return null;
+        }
+        foreach (var key in new[] { nameof(TableEntity.RowKey), nameof(TableEntity.PartitionKey) })
+        {
+            if (!names.Contains(key, StringComparer.Ordinal))
+            {
+                names.Insert(0, key);
+            }
+        }
+        return string.Join(',', names);
     }
 
     /// <summary>Opaque token: Base64Url of the two continuation headers joined by a newline (keys cannot contain control characters).</summary>
