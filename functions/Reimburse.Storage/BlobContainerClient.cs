@@ -103,7 +103,7 @@ public sealed class BlobContainerClient
         message.BufferResponse = false;
         try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await StorageTransport.SendRawAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
             var response = message.Response;
             if (response.Status != 200)
             {

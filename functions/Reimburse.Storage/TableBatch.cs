@@ -44,7 +44,7 @@ public sealed partial class TableClient
         AddTableHeaders(message.Request.Headers);
         message.Request.Headers.SetValue("Content-Type", "multipart/mixed; boundary=" + batchBoundary);
         message.Request.Content = RequestContent.Create(body);
-        await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        await StorageTransport.SendRawAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
         var response = message.Response;
         if (response.Status != 202)
         {
