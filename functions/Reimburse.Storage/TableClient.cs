@@ -31,6 +31,10 @@ public sealed partial class TableClient
         _endpoint = account.TableEndpoint;
         _tableUri = StorageTransport.Combine(_endpoint, Uri.EscapeDataString(tableName));
         _version = options.TableVersion;
+        if (!account.UsesSharedKey && string.CompareOrdinal(_version, "2019-02-02") < 0)
+        {
+            throw new ArgumentException($"Table with a TokenCredential needs x-ms-version 2019-02-02 or later, not {_version}.", nameof(options));
+        }
         _pipeline = StorageTransport.BuildPipeline(account, options, table: true);
     }
 

@@ -309,3 +309,17 @@ public sealed class BlobContainerClientTests(AzuriteFixture azurite)
         Assert.Equal(409, ex.Status);
     }
 }
+
+public sealed class BlobMetadataValidationTests
+{
+    [Theory]
+    [InlineData("茶餐廳")]
+    [InlineData(" padded")]
+    [InlineData("line\nbreak")]
+    public void ValidateMetadata_NonAsciiOrUnsafeValue_ThrowsArgumentException(string value) =>
+        Assert.Throws<ArgumentException>(() => BlobContainerClient.ValidateMetadata(new Dictionary<string, string> { ["note"] = value }));
+
+    [Fact]
+    public void ValidateMetadata_IdentifierNamesAndAsciiValues_Pass() =>
+        Assert.Null(Record.Exception(() => BlobContainerClient.ValidateMetadata(new Dictionary<string, string> { ["_claim_1"] = "CLM-1 ok", ["Status"] = "" })));
+}

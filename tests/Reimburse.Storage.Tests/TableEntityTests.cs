@@ -50,3 +50,42 @@ public sealed class TableEntityTests
     [Fact]
     public void GetString_Int_FormatsValue() => Assert.Equal("5", new TableEntity("p", "r") { ["N"] = 5 }.GetString("N"));
 }
+
+public sealed class TableBatchResponseTests
+{
+    [Fact]
+    public void ParseBatchResponse_ServiceStyleSingleFailure_ReadsIndexFromMessagePrefix()
+    {
+        // The real service answers a failed changeset with one sub-response whose message starts with "index:".
+        const string body =
+            "--batchresponse_x\r\nContent-Type: multipart/mixed; boundary=changesetresponse_y\r\n\r\n" +
+            "--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+            "HTTP/1.1 409 Conflict\r\nX-Content-Type-Options: nosniff\r\nContent-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n" +
+            "{\"odata.error\":{\"code\":\"EntityAlreadyExists\",\"message\":{\"lang\":\"en-US\",\"value\":\"2:The specified entity already exists.\\nRequestId:1\"}}}\r\n" +
+            "--changesetresponse_y--\r\n--batchresponse_x--\r\n";
+
+        var ex = Assert.Throws<TableTransactionFailedException>(() => TableClient.ParseBatchResponse(body, 3));
+
+        Assert.Equal(409, ex.Status);
+        Assert.Equal("EntityAlreadyExists", ex.ErrorCode);
+        Assert.Equal(2, ex.FailedIndex);
+    }
+
+    [Fact]
+    public void ParseBatchResponse_Success_ReturnsStatusAndETagPerAction()
+    {
+        const string body =
+            "--batchresponse_x\r\nContent-Type: multipart/mixed; boundary=changesetresponse_y\r\n\r\n" +
+            "--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+            "HTTP/1.1 204 No Content\r\nETag: W/\"datetime'2026-11-22T02%3A00%3A00.1Z'\"\r\n\r\n\r\n" +
+            "--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+            "HTTP/1.1 204 No Content\r\n\r\n\r\n" +
+            "--changesetresponse_y--\r\n--batchresponse_x--\r\n";
+
+        var results = TableClient.ParseBatchResponse(body, 2);
+
+        Assert.Equal([204, 204], results.Select(r => r.Status));
+        Assert.Equal("W/\"datetime'2026-11-22T02%3A00%3A00.1Z'\"", results[0].ETag.ToString());
+        Assert.Equal(default, results[1].ETag);
+    }
+}
