@@ -47,7 +47,10 @@ public sealed class BlobContainerClient
         _pipeline = StorageTransport.BuildPipeline(account, options, table: false);
     }
 
+    /// <summary>Container name.</summary>
     public string Name { get; }
+
+    /// <summary>Container URL (path-style on Azurite).</summary>
     public Uri Uri { get; }
 
     public async Task CreateAsync(CancellationToken cancellationToken = default)

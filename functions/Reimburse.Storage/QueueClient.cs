@@ -34,6 +34,7 @@ public sealed class QueueClient
         _pipeline = StorageTransport.BuildPipeline(account, options, table: false);
     }
 
+    /// <summary>Queue name.</summary>
     public string Name { get; }
 
     /// <summary>Creates the queue; an existing queue (204, or 409 when its metadata differs) is fine.</summary>

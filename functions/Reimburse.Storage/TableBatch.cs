@@ -7,6 +7,7 @@ using Azure.Core;
 
 namespace Reimburse.Storage;
 
+/// <summary>Kind of one batch operation (Update* and Delete honour the action's ETag; Upsert* and Add do not).</summary>
 public enum TableTransactionActionType { Add, UpdateMerge, UpdateReplace, UpsertMerge, UpsertReplace, Delete }
 
 /// <summary>One operation of a batch; ETag is used for Update*/Delete (default = *).</summary>

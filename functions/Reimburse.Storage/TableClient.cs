@@ -8,6 +8,7 @@ using Azure.Core.Pipeline;
 
 namespace Reimburse.Storage;
 
+/// <summary>Merge keeps properties not sent; Replace drops them.</summary>
 public enum TableUpdateMode { Merge, Replace }
 
 /// <summary>One page of a query; ContinuationToken null at the end.</summary>
@@ -38,6 +39,7 @@ public sealed partial class TableClient
         _pipeline = StorageTransport.BuildPipeline(account, options, table: true);
     }
 
+    /// <summary>Table name.</summary>
     public string Name { get; }
 
     /// <summary>Creates the table; swallows 409 only.</summary>
@@ -105,9 +107,12 @@ public sealed partial class TableClient
     }
 
     /// <summary>Point read; throws RequestFailedException 404 when absent.</summary>
-    public async Task<TableEntity> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default) =>
-        await GetEntityCoreAsync(partitionKey, rowKey, select, throwOnMissing: true, cancellationToken).ConfigureAwait(false)
-        ?? throw new InvalidOperationException("unreachable");
+    public async Task<TableEntity> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default)
+    {
+        var entity = await GetEntityCoreAsync(partitionKey, rowKey, select, throwOnMissing: true, cancellationToken).ConfigureAwait(false);
+        // throwOnMissing turns a 404 into RequestFailedException, so a result is always present here.
+        return entity!;
+    }
 
     /// <summary>Point read; null when absent.</summary>
     public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default) =>
