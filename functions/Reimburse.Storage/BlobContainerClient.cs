@@ -47,7 +47,10 @@ public sealed class BlobContainerClient
         _pipeline = StorageTransport.BuildPipeline(account, options, table: false);
     }
 
+    /// <summary>Container name.</summary>
     public string Name { get; }
+
+    /// <summary>Container URL (path-style on Azurite).</summary>
     public Uri Uri { get; }
 
     public async Task CreateAsync(CancellationToken cancellationToken = default)
@@ -103,7 +106,7 @@ public sealed class BlobContainerClient
         message.BufferResponse = false;
         try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await StorageTransport.SendRawAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
             var response = message.Response;
             if (response.Status != 200)
             {

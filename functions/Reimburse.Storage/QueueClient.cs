@@ -34,6 +34,7 @@ public sealed class QueueClient
         _pipeline = StorageTransport.BuildPipeline(account, options, table: false);
     }
 
+    /// <summary>Queue name.</summary>
     public string Name { get; }
 
     /// <summary>Creates the queue; an existing queue (204, or 409 when its metadata differs) is fine.</summary>
@@ -46,7 +47,7 @@ public sealed class QueueClient
     /// <summary>Visibility delay ≤ 7 days; timeToLive null = service default, TimeSpan.MinValue or negative = never expires (-1).</summary>
     public async Task<SendReceipt> SendMessageAsync(string messageText, TimeSpan? visibilityTimeout = null, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messageText);
+        CheckText(messageText, nameof(messageText));
         CheckVisibility(visibilityTimeout, nameof(visibilityTimeout));
         string? ttl = timeToLive switch
         {
@@ -107,6 +108,7 @@ public sealed class QueueClient
             ("visibilitytimeout", Seconds(visibilityTimeout))]);
         if (messageText is not null)
         {
+            CheckText(messageText, nameof(messageText));
             message.Request.Headers.SetValue("Content-Type", "application/xml; charset=utf-8");
             message.Request.Content = RequestContent.Create(BinaryData.FromString(MessageBody(messageText)));
         }
@@ -148,6 +150,16 @@ public sealed class QueueClient
         message.Element(name)?.Value is { Length: > 0 } value ? StorageTransport.ParseHttpDate(value) : default;
 
     private static string Seconds(TimeSpan value) => ((long)value.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The service caps a message at 64 KiB; fail before the round trip with a clear message.</summary>
+    private static void CheckText(string text, string name)
+    {
+        ArgumentNullException.ThrowIfNull(text, name);
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > 64 * 1024)
+        {
+            throw new ArgumentException("Queue message text is larger than 64 KiB; store the payload in a blob and send its name.", name);
+        }
+    }
 
     private static void CheckVisibility(TimeSpan? value, string name)
     {

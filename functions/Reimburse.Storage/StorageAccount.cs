@@ -28,9 +28,16 @@ public sealed class StorageAccount
         _credential = credential;
     }
 
+    /// <summary>Account name used in SharedKey signatures.</summary>
     public string AccountName { get; }
+
+    /// <summary>Blob service root, e.g. https://acct.blob.core.windows.net or http://127.0.0.1:10000/devstoreaccount1.</summary>
     public Uri BlobEndpoint { get; }
+
+    /// <summary>Queue service root.</summary>
     public Uri QueueEndpoint { get; }
+
+    /// <summary>Table service root.</summary>
     public Uri TableEndpoint { get; }
 
     /// <summary>True when requests are signed with the account key (SharedKey), false for a TokenCredential.</summary>

@@ -49,13 +49,30 @@ internal static class StorageTransport
     /// <summary>Sends and returns the response; throws RequestFailedException unless the status is one of <paramref name="expected"/>.</summary>
     public static async Task<Response> SendAsync(HttpPipeline pipeline, HttpMessage message, CancellationToken cancellationToken, params int[] expected)
     {
-        await pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        await SendRawAsync(pipeline, message, cancellationToken).ConfigureAwait(false);
         var response = message.Response;
         if (Array.IndexOf(expected, response.Status) < 0)
         {
             throw CreateException(response);
         }
         return response;
+    }
+
+    /// <summary>Sends without a status check. Azure.Core reports exhausted retries of transport failures as an
+    /// AggregateException of RequestFailedExceptions; callers get one RequestFailedException (status 0) instead.</summary>
+    public static async Task SendRawAsync(HttpPipeline pipeline, HttpMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0 && ex.InnerExceptions.All(e => e is RequestFailedException))
+        {
+            var last = (RequestFailedException)ex.InnerExceptions[^1];
+            throw new RequestFailedException(last.Status,
+                $"Request to {message.Request.Uri.Host}:{message.Request.Uri.Port} failed after {ex.InnerExceptions.Count} attempts: {last.Message}",
+                last.ErrorCode, ex);
+        }
     }
 
     public static RequestFailedException CreateException(Response response)

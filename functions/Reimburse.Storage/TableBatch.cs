@@ -7,6 +7,7 @@ using Azure.Core;
 
 namespace Reimburse.Storage;
 
+/// <summary>Kind of one batch operation (Update* and Delete honour the action's ETag; Upsert* and Add do not).</summary>
 public enum TableTransactionActionType { Add, UpdateMerge, UpdateReplace, UpsertMerge, UpsertReplace, Delete }
 
 /// <summary>One operation of a batch; ETag is used for Update*/Delete (default = *).</summary>
@@ -44,7 +45,7 @@ public sealed partial class TableClient
         AddTableHeaders(message.Request.Headers);
         message.Request.Headers.SetValue("Content-Type", "multipart/mixed; boundary=" + batchBoundary);
         message.Request.Content = RequestContent.Create(body);
-        await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        await StorageTransport.SendRawAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
         var response = message.Response;
         if (response.Status != 202)
         {

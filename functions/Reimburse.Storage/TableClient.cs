@@ -8,6 +8,7 @@ using Azure.Core.Pipeline;
 
 namespace Reimburse.Storage;
 
+/// <summary>Merge keeps properties not sent; Replace drops them.</summary>
 public enum TableUpdateMode { Merge, Replace }
 
 /// <summary>One page of a query; ContinuationToken null at the end.</summary>
@@ -31,9 +32,14 @@ public sealed partial class TableClient
         _endpoint = account.TableEndpoint;
         _tableUri = StorageTransport.Combine(_endpoint, Uri.EscapeDataString(tableName));
         _version = options.TableVersion;
+        if (!account.UsesSharedKey && string.CompareOrdinal(_version, "2019-02-02") < 0)
+        {
+            throw new ArgumentException($"Table with a TokenCredential needs x-ms-version 2019-02-02 or later, not {_version}.", nameof(options));
+        }
         _pipeline = StorageTransport.BuildPipeline(account, options, table: true);
     }
 
+    /// <summary>Table name.</summary>
     public string Name { get; }
 
     /// <summary>Creates the table; swallows 409 only.</summary>
@@ -101,9 +107,12 @@ public sealed partial class TableClient
     }
 
     /// <summary>Point read; throws RequestFailedException 404 when absent.</summary>
-    public async Task<TableEntity> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default) =>
-        await GetEntityCoreAsync(partitionKey, rowKey, select, throwOnMissing: true, cancellationToken).ConfigureAwait(false)
-        ?? throw new InvalidOperationException("unreachable");
+    public async Task<TableEntity> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default)
+    {
+        var entity = await GetEntityCoreAsync(partitionKey, rowKey, select, throwOnMissing: true, cancellationToken).ConfigureAwait(false);
+        // throwOnMissing turns a 404 into RequestFailedException, so a result is always present here.
+        return entity!;
+    }
 
     /// <summary>Point read; null when absent.</summary>
     public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default) =>
@@ -186,8 +195,20 @@ public sealed partial class TableClient
         {
             return null;
         }
-        var list = string.Join(',', select);
-        return list.Length == 0 ? null : list;
+        // Keys are always fetched: TableEntity.PartitionKey/RowKey would otherwise throw on a projected row.
+        var names = select.Where(n => !string.IsNullOrWhiteSpace(n)).ToList();
+        if (names.Count == 0)
+        {
+            return null;
+        }
+        foreach (var key in new[] { nameof(TableEntity.RowKey), nameof(TableEntity.PartitionKey) })
+        {
+            if (!names.Contains(key, StringComparer.Ordinal))
+            {
+                names.Insert(0, key);
+            }
+        }
+        return string.Join(',', names);
     }
 
     /// <summary>Opaque token: Base64Url of the two continuation headers joined by a newline (keys cannot contain control characters).</summary>

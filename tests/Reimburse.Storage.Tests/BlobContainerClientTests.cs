@@ -248,10 +248,11 @@ public sealed class BlobContainerClientTests(AzuriteFixture azurite)
     public async Task ListAsync_IncludeMetadata_FollowsMarkersAndReturnsMetadata()
     {
         var client = await NewContainerAsync();
+        var etags = new Dictionary<string, ETag>();
         for (var i = 0; i < 4; i++)
         {
-            await client.UploadAsync($"p/{i}", BinaryData.FromString(new string('x', i + 1)),
-                new BlobUploadOptions { ContentType = "text/plain", Metadata = new Dictionary<string, string> { ["index"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, _ct);
+            etags[$"p/{i}"] = (await client.UploadAsync($"p/{i}", BinaryData.FromString(new string('x', i + 1)),
+                new BlobUploadOptions { ContentType = "text/plain", Metadata = new Dictionary<string, string> { ["index"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, _ct)).ETag;
         }
 
         var items = new List<BlobItem>();
@@ -264,7 +265,7 @@ public sealed class BlobContainerClientTests(AzuriteFixture azurite)
         Assert.All(items, item => Assert.Equal(item.Name[2..], item.Metadata["index"]));
         Assert.Equal([1L, 2L, 3L, 4L], items.Select(i => i.ContentLength));
         Assert.All(items, item => Assert.Equal("text/plain", item.ContentType));
-        Assert.All(items, item => Assert.NotEqual(default, item.ETag));
+        Assert.All(items, item => Assert.Equal(etags[item.Name], item.ETag));
     }
 
     [Fact]
@@ -308,4 +309,18 @@ public sealed class BlobContainerClientTests(AzuriteFixture azurite)
 
         Assert.Equal(409, ex.Status);
     }
+}
+
+public sealed class BlobMetadataValidationTests
+{
+    [Theory]
+    [InlineData("茶餐廳")]
+    [InlineData(" padded")]
+    [InlineData("line\nbreak")]
+    public void ValidateMetadata_NonAsciiOrUnsafeValue_ThrowsArgumentException(string value) =>
+        Assert.Throws<ArgumentException>(() => BlobContainerClient.ValidateMetadata(new Dictionary<string, string> { ["note"] = value }));
+
+    [Fact]
+    public void ValidateMetadata_IdentifierNamesAndAsciiValues_Pass() =>
+        Assert.Null(Record.Exception(() => BlobContainerClient.ValidateMetadata(new Dictionary<string, string> { ["_claim_1"] = "CLM-1 ok", ["Status"] = "" })));
 }

@@ -215,3 +215,13 @@ public sealed class QueueClientTests(AzuriteFixture azurite)
         Assert.Equal(404, ex.Status);
     }
 }
+
+public sealed class QueueMessageValidationTests
+{
+    [Fact]
+    public async Task SendMessageAsync_Over64KiB_ThrowsArgumentException()
+    {
+        var client = new QueueClient(StorageAccount.Parse("UseDevelopmentStorage=true"), "q");
+        await Assert.ThrowsAsync<ArgumentException>(() => client.SendMessageAsync(new string('x', 64 * 1024 + 1), cancellationToken: TestTimeout.Token()));
+    }
+}
