@@ -34,7 +34,8 @@ public static class RoutePlanner
     /// level is skipped); the finance review level is appended when requested; an off-hours submission sends the
     /// first step to the duty supervisor; segregation of duties removes the claimant and submitter from every step
     /// (a removed all-of approver, or an any-of group left empty, escalates to the next eligible target); a step
-    /// whose single approver already is the single approver of an earlier step is dropped.
+    /// whose single approver already is the single approver of an earlier step is dropped. An all-of approver who
+    /// is skipped and has no eligible substitute (everyone else already signs that step) leaves the other slots.
     /// </summary>
     public static RoutePlanResult Plan(ApprovalPolicy policy, CompanyDirectory directory, RouteRequest request)
     {
@@ -168,7 +169,10 @@ public static class RoutePlanner
             var target = FirstEscalationTarget([approver], policy, directory, conflicted, exclude: named.Concat(slotOwners).ToHashSet(StringComparer.Ordinal));
             if (target is null)
             {
-                return null;
+                // Everyone who could stand in already signs this step (a two-person finance team approving one
+                // of its own claims): the remaining signatures still come from people other than the claimant.
+                notes.Add($"Level '{draft.LevelId}': {approver} may not approve this claim (segregation of duties) and nobody else can take the place; the other approvers sign.");
+                continue;
             }
             notes.Add($"Level '{draft.LevelId}': {approver} may not approve this claim (segregation of duties); escalated to {target}.");
             slotOwners.Add(target);
