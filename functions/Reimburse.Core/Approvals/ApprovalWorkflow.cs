@@ -68,6 +68,29 @@ public static class ApprovalWorkflow
         return result;
     }
 
+    /// <summary>
+    /// The approvers (and unlocked escalation targets) of the current step's unsigned slots, without delegates:
+    /// what a runtime keeps as "pending for user" index rows. A caller's pending list is the rows for the caller
+    /// plus the rows for everyone who delegated to the caller today, each confirmed with <see cref="IsWaitingOn"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Principals(WorkflowState state)
+    {
+        if (state.CurrentStep is not { } step)
+        {
+            return [];
+        }
+        return step.Slots
+            .Where((_, i) => state.Slots[i] is null)
+            .SelectMany(slot => slot.Principals(state.EscalationLevel))
+            .Where(u => u != state.ClaimantId && u != state.SubmitterId)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Idempotency key of the effect at <paramref name="index"/> of the transition that produced state <paramref name="version"/>.</summary>
+    public static string EffectKey(string claimId, int version, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{claimId}:v{version}:e{index}");
+
     /// <summary>True when <paramref name="userId"/> could sign the current step now (directly or as a delegate).</summary>
     public static bool IsWaitingOn(WorkflowState state, string userId, DateTimeOffset now, WorkflowContext context) =>
         WaitingOn(state, now, context).Any(w => w.UserId == userId);
@@ -225,7 +248,10 @@ public static class ApprovalWorkflow
         if (armed.Kind == TimerKind.Reminder)
         {
             t.Record("step.reminded", null, null, null, new() { ["to"] = string.Join(",", waiting), ["escalationLevel"] = Str(state.EscalationLevel) });
-            t.Effects.Add(new Notify(waiting, NotificationTemplates.ApprovalReminder, t.Data()));
+            if (waiting.Count > 0)
+            {
+                t.Effects.Add(new Notify(waiting, NotificationTemplates.ApprovalReminder, t.Data()));
+            }
             return t.Commit();
         }
 
@@ -336,7 +362,10 @@ public static class ApprovalWorkflow
             ["approvers"] = string.Join(",", step.Approvers),
             ["notified"] = string.Join(",", waiting),
         });
-        t.Effects.Add(new Notify(waiting, NotificationTemplates.ApprovalRequested, t.Data()));
+        if (waiting.Count > 0)
+        {
+            t.Effects.Add(new Notify(waiting, NotificationTemplates.ApprovalRequested, t.Data()));
+        }
         ArmTimers(t, context);
     }
 

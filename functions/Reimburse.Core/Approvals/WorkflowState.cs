@@ -45,4 +45,9 @@ public sealed record WorkflowState(
 
 /// <summary>What the workflow needs besides the state: the company calendar (for timers) and delegations in force.</summary>
 /// <param name="Delegations">Policy delegations plus any recorded at runtime; only those active on the local date count.</param>
-public sealed record WorkflowContext(WorkingCalendar Calendar, IReadOnlyList<Delegation> Delegations);
+public sealed record WorkflowContext(WorkingCalendar Calendar, IReadOnlyList<Delegation> Delegations)
+{
+    /// <summary>The policy's calendar with its standing delegations plus those recorded at runtime.</summary>
+    public static WorkflowContext For(ApprovalPolicy policy, IEnumerable<Delegation>? runtimeDelegations = null) =>
+        new(policy.Calendar, [.. policy.Delegations, .. runtimeDelegations ?? []]);
+}

@@ -111,4 +111,39 @@ public sealed class WorkflowStatusTests
 
         Assert.Equal(RuntimeStatus.Terminated, ApprovalWorkflow.Status(driver.State, driver.Now, driver.Context).RuntimeStatus);
     }
+    [Fact]
+    public void Principals_AfterEscalation_IncludeManagerButNotDelegates()
+    {
+        var driver = Demo(new Delegation("mgr-wong", "mgr-lau", new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 31)));
+        driver.FireNextTimer();
+        driver.FireNextTimer();
+
+        Assert.Equal(["mgr-wong", "head-ho"], ApprovalWorkflow.Principals(driver.State));
+    }
+
+    [Fact]
+    public void Principals_DualSignOffHalfSigned_OnlyTheUnsignedSlot()
+    {
+        var driver = Demo();
+        driver.Approve("mgr-wong");
+        driver.Approve("head-ho");
+        driver.Approve("fin-cheung");
+
+        Assert.Equal(["fin-lam"], ApprovalWorkflow.Principals(driver.State));
+    }
+
+    [Fact]
+    public void WorkflowContextFor_MergesPolicyAndRuntimeDelegations()
+    {
+        var standing = new Delegation("head-ho", "mgr-lau", new DateOnly(2026, 12, 21), new DateOnly(2027, 1, 1));
+        var runtime = new Delegation("mgr-wong", "mgr-lau", new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 2));
+
+        var context = WorkflowContext.For(Policy(standing), [runtime]);
+
+        Assert.Equal([standing, runtime], context.Delegations);
+    }
+
+    [Fact]
+    public void EffectKey_DiffersByVersionAndIndex() =>
+        Assert.Equal(3, new[] { ApprovalWorkflow.EffectKey("c", 1, 0), ApprovalWorkflow.EffectKey("c", 1, 1), ApprovalWorkflow.EffectKey("c", 2, 0) }.Distinct().Count());
 }
