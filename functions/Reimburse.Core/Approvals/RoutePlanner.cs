@@ -74,8 +74,11 @@ public static class RoutePlanner
             drafts.Add(new DraftStep(level.Id, level.Name, rule.Mode, rule.Reason, approvers));
         }
 
-        if (request.RequiresFinanceReview && policy.FinanceReview is { } review)
+        if (request.RequiresFinanceReview)
         {
+            // A policy without a financeReview section still honours the flag, with the finance escalation pool.
+            var review = policy.FinanceReview
+                ?? new FinanceReviewPolicy("Finance review", new ApproverSelector(ApproverSource.Users, policy.Escalation.Finance), ApprovalMode.AnyOf);
             drafts.Add(new DraftStep("finance-review", review.Name, review.Mode, "Flagged as high-risk: finance review required.", Resolve(review.Approvers, claimant, directory)));
         }
 

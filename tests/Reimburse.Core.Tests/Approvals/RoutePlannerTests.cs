@@ -156,6 +156,14 @@ public sealed class RoutePlannerTests
     }
 
     [Fact]
+    public void Plan_HighRiskFlagWithoutReviewSection_UsesFinancePool()
+    {
+        var route = Plan("emp-chan", 200m, "meals", Weekday, financeReview: true, policy: Policy() with { FinanceReview = null });
+
+        Assert.Equal(["fin-cheung", "fin-lam"], route.Steps[^1].Approvers);
+    }
+
+    [Fact]
     public void Plan_DemoClaim_EscalatesLineManagerToHisManagerThenFinance()
     {
         var slot = Plan("emp-chan", 6200m, "client-entertainment", Weekday).Steps[0].Slots.Single();
