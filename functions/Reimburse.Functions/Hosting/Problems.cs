@@ -67,7 +67,13 @@ public static partial class Problems
         {
             var ex = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Reimburse.Errors");
-            if (IsStorageOutage(ex))
+            if (IsMissingResource(ex))
+            {
+                // Tables/queues/containers vanished (storage reset or emulator data lost): recreate them and ask the client
+                // to retry, instead of failing every request from now on.
+                context.RequestServices.GetRequiredService<StartupInitializer>().RecreateInBackground();
+            }
+            if (IsStorageOutage(ex) || IsMissingResource(ex))
             {
                 LogStorageOutage(logger, ex!.GetType().Name, context.Request.Path);
                 context.Response.Headers.RetryAfter = "5";
@@ -94,6 +100,10 @@ public static partial class Problems
         AggregateException agg => agg.InnerExceptions.All(IsStorageOutage),
         _ => false,
     };
+
+    /// <summary>The storage account answers, but a table, queue or container we created at start is gone.</summary>
+    public static bool IsMissingResource(Exception? ex) =>
+        ex is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" or "QueueNotFound" or "ContainerNotFound" };
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}) while serving {Path}")]
     private static partial void LogStorageOutage(ILogger logger, string exceptionType, string path);

@@ -53,7 +53,8 @@ public static class ReimburseServices
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
 
         services.AddSingleton<StartupInitializer.State>();
-        services.AddHostedService<StartupInitializer>();
+        services.AddSingleton<StartupInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupInitializer>());
         if (config.GetValue("Reimburse:Standalone:Enabled", true))
         {
             services.AddHostedService<StandaloneTriggerHost>();

@@ -43,6 +43,35 @@ public sealed partial class StartupInitializer(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    private int _recreating;
+
+    /// <summary>Recreates storage resources once, in the background (several failing requests share one attempt).</summary>
+    public void RecreateInBackground()
+    {
+        if (Interlocked.Exchange(ref _recreating, 1) == 1)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await StartAsync(CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogRecreateFailed(logger, ex);
+            }
+            finally
+            {
+                Volatile.Write(ref _recreating, 0);
+            }
+        });
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Recreating storage resources failed")]
+    private static partial void LogRecreateFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Storage not reachable yet (attempt {Attempt}); retrying")]
     private static partial void LogWaiting(ILogger logger, int attempt);
 }

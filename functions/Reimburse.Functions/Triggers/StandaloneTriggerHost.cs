@@ -13,6 +13,7 @@ public sealed partial class StandaloneTriggerHost(
     ReceiptDropProcessor inbox,
     ReimburseStorage storage,
     QueueNudger nudger,
+    StartupInitializer initializer,
     IOptions<StandaloneOptions> options,
     TimeProvider clock,
     ILogger<StandaloneTriggerHost> logger) : BackgroundService
@@ -48,6 +49,10 @@ public sealed partial class StandaloneTriggerHost(
             }
             catch (Exception ex)
             {
+                if (Problems.IsMissingResource(ex))
+                {
+                    initializer.RecreateInBackground();
+                }
                 LogPollFailed(logger, ex, handler.QueueName);
                 messages = [];
                 delay = TimeSpan.FromMilliseconds(_o.MaxPollMilliseconds);
