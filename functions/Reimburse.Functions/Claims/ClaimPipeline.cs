@@ -8,7 +8,12 @@ namespace Reimburse.Functions.Claims;
 
 /// <summary>The claim-submitted handler: takes a submitted claim into the pipeline. Later stages (OCR, scoring, the
 /// approval workflow) hang off this step. Idempotent: a second delivery finds the claim already received.</summary>
-public sealed partial class ClaimSubmittedHandler(ClaimStore claims, ClaimIndex index, TimeProvider clock, ILogger<ClaimSubmittedHandler> logger) : IQueueHandler
+public sealed partial class ClaimSubmittedHandler(
+    ClaimStore claims,
+    ClaimIndex index,
+    IEnumerable<IClaimPipelineStep> steps,
+    TimeProvider clock,
+    ILogger<ClaimSubmittedHandler> logger) : IQueueHandler
 {
     /// <summary>How long a message may wait for its claim row: the row is written right after the message is sent.</summary>
     public static readonly TimeSpan OrphanAfter = TimeSpan.FromMinutes(2);
@@ -45,6 +50,11 @@ public sealed partial class ClaimSubmittedHandler(ClaimStore claims, ClaimIndex 
             LogAlreadyDone(logger, message.ClaimId, stored.Claim.Status.ToString());
         }
         await index.UpsertAsync((result ?? stored).Claim, cancellationToken);
+
+        foreach (var step in steps.OrderBy(s => s.Order))
+        {
+            await step.RunAsync(message.ClaimId, cancellationToken);
+        }
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Dropping message for claim {ClaimId}: it was never written")]

@@ -11,8 +11,15 @@ namespace Reimburse.Functions.Claims;
 /// <summary>A claim as read from storage, with what is needed to change it safely.</summary>
 public sealed record StoredClaim(Claim Claim, ETag ETag, long AuditSequence, string AuditHead, string? RequestHash, TableEntity Raw);
 
-/// <summary>What a change to a stored claim decided: the new claim and its audit entry, or nothing to do.</summary>
-public sealed record ClaimChange(Claim Claim, AuditDraft Audit, IReadOnlyDictionary<string, object?>? ExtraProperties = null);
+/// <summary>What a change to a stored claim decided: the new claim, its audit entry (plus any further entries), extra
+/// properties of the claim row (null removes one), and extra rows of the claim's partition (e.g. outbox rows) to add in
+/// the same atomic batch.</summary>
+public sealed record ClaimChange(
+    Claim Claim,
+    AuditDraft Audit,
+    IReadOnlyDictionary<string, object?>? ExtraProperties = null,
+    IReadOnlyList<AuditDraft>? MoreAudits = null,
+    IReadOnlyList<TableEntity>? ExtraRows = null);
 
 /// <summary>The claims table: the claim row and its audit chain share one partition, so every change and its audit
 /// entry commit in one batch. Appending audit row N+1 with an Add is also the concurrency guard: two writers that read the
@@ -72,21 +79,28 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
             {
                 return (current, error);
             }
-            var entry = AuditChain.Append(claimId, current.AuditSequence, current.AuditHead, change.Audit, clock.GetUtcNow());
-            var entity = ClaimEntityMapper.ToEntity(change.Claim, Clone(current.Raw), entry.Sequence, entry.Hash);
+            var now = clock.GetUtcNow();
+            var entries = new List<AuditEntry>();
+            var (seq, head) = (current.AuditSequence, current.AuditHead);
+            foreach (var draft in (change.MoreAudits ?? []).Prepend(change.Audit))
+            {
+                var e = AuditChain.Append(claimId, seq, head, draft, now);
+                entries.Add(e);
+                (seq, head) = (e.Sequence, e.Hash);
+            }
+            var entity = ClaimEntityMapper.ToEntity(change.Claim, Clone(current.Raw), seq, head);
             foreach (var (k, v) in change.ExtraProperties ?? new Dictionary<string, object?>())
             {
                 if (v is null) entity.Remove(k); else entity[k] = v;
             }
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, entity, current.ETag) };
+            actions.AddRange(entries.Select(e => new TableTransactionAction(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(e))));
+            actions.AddRange((change.ExtraRows ?? []).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
             try
             {
-                var results = await storage.Claims.SubmitTransactionAsync(
-                [
-                    new(TableTransactionActionType.UpdateReplace, entity, current.ETag),
-                    new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
-                ], cancellationToken);
+                var results = await storage.Claims.SubmitTransactionAsync(actions, cancellationToken);
                 entity.ETag = results[0].ETag;
-                return (new StoredClaim(change.Claim, entity.ETag, entry.Sequence, entry.Hash, current.RequestHash, entity), null);
+                return (new StoredClaim(change.Claim, entity.ETag, seq, head, current.RequestHash, entity), null);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
             {
