@@ -10,7 +10,6 @@ namespace Reimburse.Functions.Claims;
 /// approval workflow) hang off this step. Idempotent: a second delivery finds the claim already received.</summary>
 public sealed partial class ClaimSubmittedHandler(
     ClaimStore claims,
-    ClaimIndex index,
     IEnumerable<IClaimPipelineStep> steps,
     TimeProvider clock,
     ILogger<ClaimSubmittedHandler> logger) : IQueueHandler
@@ -37,19 +36,18 @@ public sealed partial class ClaimSubmittedHandler(
             return;
         }
 
-        var (result, error) = await claims.ChangeAsync(message.ClaimId, current =>
+        var (_, error) = await claims.ChangeAsync(message.ClaimId, current =>
         {
             var (next, err) = ClaimLifecycle.Receive(current.Claim, clock.GetUtcNow());
             return next is null
                 ? (null, err)
                 : (new ClaimChange(next, new AuditDraft("claim.received", "system", "system", null,
                     JsonSerializer.Serialize(new { status = next.Status.ToString(), receipts = next.Receipts.Count }))), null);
-        }, cancellationToken);
+        }, cancellationToken, stored);
         if (error is { Code: "already-received" })
         {
             LogAlreadyDone(logger, message.ClaimId, stored.Claim.Status.ToString());
         }
-        await index.UpsertAsync((result ?? stored).Claim, cancellationToken);
 
         foreach (var step in steps.OrderBy(s => s.Order))
         {

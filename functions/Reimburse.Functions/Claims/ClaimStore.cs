@@ -61,15 +61,18 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
     }
 
     /// <summary>Reads the claim, lets <paramref name="decide"/> choose a change, and commits it with its audit entry.
-    /// Retries on a concurrent change. Returns the stored result, or the decide function's refusal.</summary>
+    /// Retries on a concurrent change. Returns the stored result, or the decide function's refusal. Pass
+    /// <paramref name="known"/> when the claim was just read.</summary>
     public async Task<(StoredClaim? Claim, ClaimTransitionError? Error)> ChangeAsync(
         string claimId,
         Func<StoredClaim, (ClaimChange? Change, ClaimTransitionError? Error)> decide,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        StoredClaim? known = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = await GetAsync(claimId, cancellationToken);
+            // A caller that has just read the claim saves a round trip; a conflict makes us read fresh state anyway.
+            var current = attempt == 0 && known is not null ? known : await GetAsync(claimId, cancellationToken);
             if (current is null)
             {
                 return (null, new ClaimTransitionError("not-found", "The claim does not exist."));

@@ -74,9 +74,12 @@ public static class SubmitClaim
         var claim = new Claim(claimId, company.Id, caller.Id, caller.User.Department, caller.Id, ClaimSource.Api, ClaimStatus.Submitted,
             fields, receipts.DistinctBy(r => r.Id).ToList(), now, now, now);
 
-        // Message first, then the claim: if we die in between, the handler finds no claim and drops the message, and the
-        // client never saw a 202. The other order could leave an accepted claim that nothing ever processes.
-        await storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(claimId, now)), cancellationToken: cancellationToken);
+        // Message and owner-index row first, then the claim: if we die in between, the handler finds no claim and drops
+        // the message, the list skips the dangling index row, and the client never saw a 202. The other order could leave
+        // an accepted claim that nothing processes or lists. The two first writes are independent, so they run together.
+        await Task.WhenAll(
+            storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(claimId, now)), cancellationToken: cancellationToken),
+            index.UpsertAsync(claim, cancellationToken));
         try
         {
             await claims.CreateAsync(claim, fingerprint, new AuditDraft("claim.submitted", caller.Id, caller.PrimaryRole, caller.SourceIp,
@@ -92,7 +95,6 @@ public static class SubmitClaim
             }
             return Replay(http, winner, fingerprint);
         }
-        await index.UpsertAsync(claim, cancellationToken);
         nudger.Nudge(ReimburseStorage.ClaimSubmittedQueue);
         return Accepted(claim);
     }

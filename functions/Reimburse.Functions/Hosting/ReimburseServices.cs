@@ -83,6 +83,18 @@ public static class ReimburseServices
         if (app.Environment.IsDevelopment())
         {
             app.MapDevTokens();
+            // Benchmarks read the process's own view of its storage traffic and memory.
+            app.MapGet("/api/dev/diagnostics", (ReimburseStorage storage) =>
+            {
+                using var process = System.Diagnostics.Process.GetCurrentProcess();
+                return TypedResults.Ok(new
+                {
+                    storageRequests = storage.Counter.Count,
+                    workingSetBytes = process.WorkingSet64,
+                    peakWorkingSetBytes = process.PeakWorkingSet64,
+                    gcHeapBytes = GC.GetTotalMemory(false),
+                });
+            }).WithTags("development").ExcludeFromDescription();
         }
 
         var claims = app.MapGroup("/api/claims").RequireAuthorization();

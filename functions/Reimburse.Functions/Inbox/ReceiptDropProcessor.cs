@@ -79,6 +79,8 @@ public sealed partial class ReceiptDropProcessor(
         var now = clock.GetUtcNow();
         var claim = new Claim(claimId, company.Id, user.Id, user.Department, user.Id, ClaimSource.Inbox, ClaimStatus.Draft,
             ClaimFields.Empty with { Currency = company.BaseCurrency }, [receipt], now, null, now);
+        // Index first: a claim row never exists without its index row, so nothing has to repair the index later.
+        await index.UpsertAsync(claim, cancellationToken);
         try
         {
             await claims.CreateAsync(claim, null, new AuditDraft("claim.drafted", user.Id, "employee", null,
@@ -89,7 +91,6 @@ public sealed partial class ReceiptDropProcessor(
         {
             // Created by an earlier attempt.
         }
-        await index.UpsertAsync(claim, cancellationToken);
         await DeleteFromInboxAsync(blobName, download.Properties.ETag, cancellationToken);
         return new DropOutcome(blobName, claimId, null);
     }
