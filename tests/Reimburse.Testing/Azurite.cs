@@ -122,7 +122,8 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
     private static async Task WaitForPortsAsync(Process process, int[] ports, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // Generous: on a loaded 2-core CI machine node can take a while to bring Azurite up.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         foreach (var port in ports)
         {
             while (true)
@@ -155,7 +156,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => Azurite = await AzuriteInstance.StartAsync().ConfigureAwait(false);
 
-    public async Task DisposeAsync() => await Azurite.DisposeAsync().ConfigureAwait(false);
+    public async Task DisposeAsync()
+    {
+        if (Azurite is not null)
+        {
+            await Azurite.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 
