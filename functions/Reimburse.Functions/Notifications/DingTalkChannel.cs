@@ -11,7 +11,7 @@ namespace Reimburse.Functions.Notifications;
 public sealed class DingTalkChannel(
     IOptions<NotificationOptions> options,
     NotificationHttp http,
-    DingTalkRateLimiter limiter,
+    IDingTalkRateLimiter limiter,
     TimeProvider clock) : INotificationChannel
 {
     public const string ChannelName = "dingtalk";
@@ -22,7 +22,7 @@ public sealed class DingTalkChannel(
 
     public async Task SendAsync(ChannelDelivery delivery, CancellationToken cancellationToken = default)
     {
-        var wait = limiter.Reserve(_o.AccessToken!, _o.MaxPerMinute, clock.GetUtcNow());
+        var wait = await limiter.ReserveAsync(_o.AccessToken!, _o.MaxPerMinute, clock.GetUtcNow(), cancellationToken);
         if (wait > TimeSpan.Zero)
         {
             // Waiting here (the queue message stays hidden meanwhile) beats tripping DingTalk's 10-minute throttle.
@@ -71,16 +71,24 @@ public sealed class DingTalkChannel(
             : new { msgtype = "markdown", markdown = new { title = m.Subject, text = m.Markdown } };
 }
 
-/// <summary>Per-robot sliding-window limiter: hands out send times so no window of a minute (plus a second of slack for
-/// clock skew) holds more than the limit. Per process: with several instances, give each a share of the limit
-/// (MaxPerMinute = 20 / instances) — see docs/notifications.md.</summary>
-public sealed class DingTalkRateLimiter
+/// <summary>Hands out DingTalk send times so no minute holds more than a robot's limit.</summary>
+public interface IDingTalkRateLimiter
+{
+    /// <summary>Reserves the earliest allowed send time at or after now; returns how long to wait for it.</summary>
+    Task<TimeSpan> ReserveAsync(string robot, int maxPerWindow, DateTimeOffset now, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Per-robot sliding-window limiter in this process: hands out send times so no window of a minute (plus a
+/// second of slack for clock skew) holds more than the limit.</summary>
+public sealed class DingTalkRateLimiter : IDingTalkRateLimiter
 {
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(61);
     private readonly Dictionary<string, List<DateTimeOffset>> _sent = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    /// <summary>Reserves the earliest allowed send time at or after now; returns how long to wait for it.</summary>
+    public Task<TimeSpan> ReserveAsync(string robot, int maxPerWindow, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Reserve(robot, maxPerWindow, now));
+
     public TimeSpan Reserve(string robot, int maxPerWindow, DateTimeOffset now)
     {
         lock (_gate)
@@ -89,19 +97,55 @@ public sealed class DingTalkRateLimiter
             {
                 _sent[robot] = times = [];
             }
-            times.RemoveAll(t => t <= now - Window);
-            var at = now;
-            if (times.Count >= maxPerWindow)
-            {
-                at = Max(at, times[^maxPerWindow] + Window);
-            }
-            var index = times.FindIndex(t => t > at);
-            times.Insert(index < 0 ? times.Count : index, at);
-            return at - now;
+            return ReserveIn(times, maxPerWindow, now);
         }
     }
 
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+    /// <summary>The window rule on a sorted list of reserved times (pruned and extended in place).</summary>
+    public static TimeSpan ReserveIn(List<DateTimeOffset> times, int maxPerWindow, DateTimeOffset now)
+    {
+        times.RemoveAll(t => t <= now - Window);
+        var at = now;
+        if (times.Count >= maxPerWindow)
+        {
+            var free = times[^maxPerWindow] + Window;
+            at = free > at ? free : at;
+        }
+        var index = times.FindIndex(t => t > at);
+        times.Insert(index < 0 ? times.Count : index, at);
+        return at - now;
+    }
+}
+
+/// <summary>The same window rule kept in the notifications table (one row per robot, updated with ETags), so several
+/// instances sharing a robot share its budget. Instance clocks are assumed to agree within the window's second of slack.</summary>
+public sealed class StorageDingTalkRateLimiter(NotificationStore store) : IDingTalkRateLimiter
+{
+    public const string Partition = "ratelimit";
+
+    public async Task<TimeSpan> ReserveAsync(string robot, int maxPerWindow, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var row = NotificationStore.PartitionOf("dingtalk:" + robot);
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await store.WithTableAsync(() => store.Table.GetEntityIfExistsAsync(Partition, row, cancellationToken: cancellationToken), cancellationToken);
+            var times = (current?.GetString("Slots") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(ms => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(ms, System.Globalization.CultureInfo.InvariantCulture))).Order().ToList();
+            var wait = DingTalkRateLimiter.ReserveIn(times, maxPerWindow, now);
+            var entity = new Reimburse.Storage.TableEntity(Partition, row) { ["Slots"] = string.Join(",", times.Select(t => t.ToUnixTimeMilliseconds())) };
+            try
+            {
+                if (current is null) await store.Table.AddEntityAsync(entity, cancellationToken);
+                else await store.Table.UpdateEntityAsync(entity, current.ETag, Reimburse.Storage.TableUpdateMode.Replace, cancellationToken);
+                return wait;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 50)
+            {
+                // Another sender reserved first: read its reservation and try again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25 * Math.Min(attempt, 8))), cancellationToken);
+            }
+        }
+    }
 }
 
 /// <summary>The HTTP client every HTTP channel uses: SSRF rules enforced at connect time, no redirects, no proxy.</summary>

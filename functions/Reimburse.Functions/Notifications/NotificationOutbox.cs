@@ -139,6 +139,10 @@ public sealed class NotificationStore(ReimburseStorage storage)
         {
             await foreach (var e in _table.QueryAsync(cancellationToken: cancellationToken))
             {
+                if (e.PartitionKey == StorageDingTalkRateLimiter.Partition)
+                {
+                    continue;
+                }
                 if (e.RowKey == MainRow)
                 {
                     if (claimId is null || e.GetString("ClaimId") == claimId) mains.Add(e);
@@ -164,7 +168,15 @@ public sealed class NotificationStore(ReimburseStorage storage)
         e.GetString("LastError"), e.GetDateTimeOffset("SentAt"), e.GetDateTimeOffset("UpdatedAt"));
 
     /// <summary>The table is ours, created on first use (and again if storage was reset) rather than by the shared initializer.</summary>
-    private async Task WithTableAsync(Func<Task> action, CancellationToken cancellationToken)
+    public async Task<T> WithTableAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken = default)
+    {
+        var result = default(T)!;
+        await WithTableAsync(async () => { result = await action(); }, cancellationToken);
+        return result;
+    }
+
+    /// <summary>Runs a table operation, creating the table first (once) and again if it vanished.</summary>
+    public async Task WithTableAsync(Func<Task> action, CancellationToken cancellationToken = default)
     {
         var created = _created;
         if (created is null || created.IsFaulted || created.IsCanceled)

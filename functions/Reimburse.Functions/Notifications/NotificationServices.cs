@@ -19,7 +19,7 @@ public static class NotificationServices
             return new SsrfGuard(o.AllowPrivateTargets, allowHttp: o.AllowPrivateTargets);
         });
         services.TryAddSingleton<NotificationHttp>();
-        services.TryAddSingleton<DingTalkRateLimiter>();
+        services.TryAddSingleton<IDingTalkRateLimiter, StorageDingTalkRateLimiter>();
         services.TryAddSingleton<NotificationStore>();
         services.TryAddSingleton<INotificationSender, OutboxNotificationSender>();
         services.TryAddSingleton<LogChannel>();

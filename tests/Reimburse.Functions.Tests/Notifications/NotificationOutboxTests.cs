@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Claims;
@@ -189,14 +190,34 @@ public sealed class NotificationOutboxTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Start_WebhookOverPlainHttpWithoutDevFlag_FailsAtBootNamingTheSetting()
+    public void AddNotifications_WebhookOverPlainHttpWithShortSecret_ValidationNamesEverySetting()
     {
-        var ct = TestTimeout.Token();
-        await using var app = new ReimburseApp(azurite, new() { ["Reimburse:Notifications:Webhook:Url"] = "http://hooks.example.com/x", ["Reimburse:Notifications:Webhook:Secret"] = "short" });
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Reimburse:Notifications:Webhook:Url"] = "http://hooks.example.com/x",
+            ["Reimburse:Notifications:Webhook:Secret"] = "short",
+            ["Reimburse:Notifications:DingTalk:AccessToken"] = "token",
+        }).Build();
+        using var sp = new ServiceCollection().AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(config).AddNotifications().BuildServiceProvider();
 
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync(ct));
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<NotificationOptions>>().Value);
 
-        Assert.Contains("Webhook:Url must use https", ex.ToString());
-        Assert.Contains("Webhook:Secret", ex.ToString());
+        Assert.Contains(ex.Failures, f => f.Contains("Webhook:Url must use https", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("Webhook:Secret", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("DingTalk:Secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddNotifications_NothingConfigured_ValidAndOnlyTheLogChannelIsActive()
+    {
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
+        var services = new ServiceCollection().AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(config).AddLogging().AddSingleton(TimeProvider.System)
+            .AddSingleton(Options.Create(new Reimburse.Functions.Hosting.StorageOptions { ConnectionString = azurite.ConnectionString }))
+            .AddSingleton<Reimburse.Storage.StorageRequestCounter>().AddSingleton<Reimburse.Functions.Hosting.ReimburseStorage>().AddNotifications();
+        using var sp = services.BuildServiceProvider();
+
+        var active = NotificationDeliveryHandler.ActiveChannels(sp.GetServices<INotificationChannel>(), sp.GetRequiredService<LogChannel>());
+
+        Assert.Equal([LogChannel.ChannelName], active.Select(c => c.Name));
     }
 }
