@@ -189,6 +189,48 @@ public sealed class NotificationOutboxTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    private ReimburseApp DingTalkApp(LoopbackHttpServer robot) => new(azurite, new()
+    {
+        ["Reimburse:Notifications:AllowPrivateTargets"] = "true",
+        ["Reimburse:Notifications:DingTalk:Url"] = robot.BaseAddress.ToString(),
+        ["Reimburse:Notifications:DingTalk:AccessToken"] = "app-robot",
+        ["Reimburse:Notifications:DingTalk:Secret"] = "SECapp-robot-secret",
+    });
+
+    [Fact]
+    public async Task SendAsync_DingTalkConfigured_RobotReceivesOneSignedMessageAndStateIsSent()
+    {
+        var ct = TestTimeout.Token();
+        await using var robot = await LoopbackHttpServer.StartAsync(_ => (200, """{"errcode":0,"errmsg":"ok"}""", null));
+        await using var app = DingTalkApp(robot);
+        await app.StartAsync(ct);
+        var n = NotificationTestData.Approval();
+
+        await app.Services.GetRequiredService<INotificationSender>().SendAsync(n, ct);
+        var state = await WaitForStateAsync(app, n.IdempotencyKey, DingTalkChannel.ChannelName, DeliveryStates.Sent, ct);
+
+        var r = Assert.Single(robot.Requests);
+        Assert.Equal(DingTalkChannel.Sign("SECapp-robot-secret", long.Parse(r.Query["timestamp"].ToString())), Uri.EscapeDataString(r.Query["sign"].ToString()));
+        Assert.Equal(1, state.Attempts);
+    }
+
+    [Fact]
+    public async Task SendAsync_DingTalkAnswersErrcode_RetriedThenFailedWithErrmsg()
+    {
+        var ct = TestTimeout.Token();
+        await using var robot = await LoopbackHttpServer.StartAsync(_ => (200, """{"errcode":300001,"errmsg":"token is not exist"}""", null));
+        await using var app = DingTalkApp(robot);
+        await app.StartAsync(ct);
+        var n = NotificationTestData.Approval();
+
+        await app.Services.GetRequiredService<INotificationSender>().SendAsync(n, ct);
+        var state = await WaitForStateAsync(app, n.IdempotencyKey, DingTalkChannel.ChannelName, DeliveryStates.Failed, ct);
+
+        Assert.Contains("token is not exist", state.LastError);
+        Assert.Equal(state.Attempts, robot.Requests.Count);
+        Assert.True(state.Attempts > 1);
+    }
+
     [Fact]
     public void AddNotifications_WebhookOverPlainHttpWithShortSecret_ValidationNamesEverySetting()
     {
