@@ -3,6 +3,7 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Inbox;
+using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
 using Reimburse.Storage;
 
@@ -51,6 +52,7 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
+        services.AddNotifications();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -101,6 +103,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.MapNotificationEndpoints();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
         {

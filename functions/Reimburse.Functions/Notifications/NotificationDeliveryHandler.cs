@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Options;
+using Reimburse.Functions.Claims;
+using Reimburse.Functions.Company;
+using Reimburse.Functions.Hosting;
+using Reimburse.Functions.Triggers;
+
+namespace Reimburse.Functions.Notifications;
+
+/// <summary>Delivers a recorded notification on every configured channel (the log channel when none is). Each channel's
+/// state is kept apart: a channel that already succeeded is skipped on redelivery; a failed one is retried by the queue with
+/// back-off (the message comes back), and after the last attempt its state says failed with the reason.</summary>
+public sealed partial class NotificationDeliveryHandler(
+    NotificationStore store,
+    IEnumerable<INotificationChannel> channels,
+    LogChannel logChannel,
+    CompanyProvider companies,
+    IOptions<StandaloneOptions> standalone,
+    TimeProvider clock,
+    ILogger<NotificationDeliveryHandler> logger) : IQueueHandler
+{
+    /// <summary>A send that takes longer than this is presumed dead and its channel may be tried again.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    private readonly IReadOnlyList<INotificationChannel> _active = ActiveChannels(channels, logChannel);
+
+    public string FunctionName => "NotificationDelivery";
+    public string QueueName => NotificationStore.QueueName;
+
+    /// <summary>The channels this deployment delivers on.</summary>
+    public IReadOnlyList<INotificationChannel> Channels => _active;
+
+    public static IReadOnlyList<INotificationChannel> ActiveChannels(IEnumerable<INotificationChannel> channels, LogChannel log)
+    {
+        var configured = channels.Where(c => c.IsConfigured && c.Name != LogChannel.ChannelName).ToList();
+        return configured.Count > 0 ? configured : [log];
+    }
+
+    public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
+    {
+        var message = QueueMessages.Decode<NotificationQueued>(invocation.MessageText);
+        var stored = await store.GetAsync(message.IdempotencyKey, cancellationToken);
+        if (stored is null)
+        {
+            // The sender writes the row before the message, so this is not a race: nothing to deliver.
+            LogMissing(logger, message.IdempotencyKey);
+            return;
+        }
+        var (notification, _, states) = stored.Value;
+        // The Functions host and the standalone poller both move a message to poison after this many attempts.
+        var finalAttempt = invocation.DequeueCount >= standalone.Value.MaxDequeueCount;
+
+        var company = await companies.GetAsync(cancellationToken);
+        var recipients = notification.RecipientUserIds.Select(id => company.FindUser(id) is { } u
+            ? new NotificationRecipient(id, u.NameZh is { Length: > 0 } zh ? $"{u.Name} {zh}" : u.Name, u.Email)
+            : new NotificationRecipient(id, null, null)).ToList();
+        var rendered = NotificationRenderer.Render(notification, id => company.FindUser(id)?.Name);
+        var delivery = new ChannelDelivery(notification, rendered, recipients);
+
+        var pending = new List<string>();
+        foreach (var channel in _active)
+        {
+            var outcome = await DeliverAsync(channel, delivery, states.GetValueOrDefault(channel.Name), finalAttempt, cancellationToken);
+            if (outcome is not null) pending.Add($"{channel.Name}: {outcome}");
+        }
+        if (pending.Count > 0 && !finalAttempt)
+        {
+            throw new RetryLaterException($"Notification {notification.IdempotencyKey} not delivered yet — {string.Join("; ", pending)}");
+        }
+    }
+
+    /// <summary>Returns null when the channel is done (sent now or before, or given up), else why it must be retried.</summary>
+    private async Task<string?> DeliverAsync(INotificationChannel channel, ChannelDelivery delivery, Reimburse.Storage.TableEntity? current, bool finalAttempt, CancellationToken cancellationToken)
+    {
+        var key = delivery.Notification.IdempotencyKey;
+        var now = clock.GetUtcNow();
+        var state = current?.GetString("State");
+        if (state is DeliveryStates.Sent or DeliveryStates.Failed)
+        {
+            return null;
+        }
+        if (state == DeliveryStates.Sending && current!.GetDateTimeOffset("LeaseUntil") > now)
+        {
+            return "another delivery is sending";
+        }
+        var lease = await store.TryLeaseAsync(key, channel.Name, current, now, Lease, cancellationToken);
+        if (lease is null)
+        {
+            return "another delivery took it";
+        }
+        var attempts = (current?.GetInt32("Attempts") ?? 0) + 1;
+        try
+        {
+            await channel.SendAsync(delivery, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var reason = Describe(ex);
+            var final = finalAttempt ? DeliveryStates.Failed : DeliveryStates.Retrying;
+            await store.RecordAsync(key, channel.Name, lease.Value, final, attempts, reason, clock.GetUtcNow(), cancellationToken);
+            if (finalAttempt) LogGaveUp(logger, key, channel.Name, attempts, reason);
+            else LogSendFailed(logger, key, channel.Name, attempts, reason);
+            return finalAttempt ? null : reason;
+        }
+        await store.RecordAsync(key, channel.Name, lease.Value, DeliveryStates.Sent, attempts, current?.GetString("LastError"), clock.GetUtcNow(), CancellationToken.None);
+        LogSent(logger, key, channel.Name, attempts);
+        return null;
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        NotificationChannelException or UnsafeTargetException or SmtpException => ex.Message,
+        HttpRequestException { InnerException: UnsafeTargetException u } => u.Message,
+        TaskCanceledException => "timed out",
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "Notification {Key} sent on {Channel} (attempt {Attempt})")]
+    private static partial void LogSent(ILogger logger, string key, string channel, int attempt);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Notification {Key} failed on {Channel} (attempt {Attempt}), will retry: {Reason}")]
+    private static partial void LogSendFailed(ILogger logger, string key, string channel, int attempt, string reason);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Error, Message = "Notification {Key} failed on {Channel} after {Attempt} attempts; giving up: {Reason}")]
+    private static partial void LogGaveUp(ILogger logger, string key, string channel, int attempt, string reason);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "Notification {Key} was never recorded; dropping its message")]
+    private static partial void LogMissing(ILogger logger, string key);
+}
