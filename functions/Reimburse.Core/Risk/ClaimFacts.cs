@@ -10,22 +10,26 @@ namespace Reimburse.Core.Risk;
 /// <param name="Total">Total read from the receipt, in <paramref name="Currency"/>.</param>
 /// <param name="Currency">Currency of <paramref name="Total"/>.</param>
 /// <param name="TotalHkd">Total converted to HKD with the claim's rate, when the caller has it.</param>
+/// <param name="Reference">Receipt/invoice number or printed transaction time, when OCR found one.</param>
 public sealed record ReceiptEvidence(
     string ContentHash,
     string? Merchant = null,
     DateOnly? Date = null,
     decimal? Total = null,
     string? Currency = null,
-    decimal? TotalHkd = null)
+    decimal? TotalHkd = null,
+    string? Reference = null)
 {
     /// <summary>
-    /// Merchant + date + total as read by OCR. Two files of the same paper receipt (a photo and a
-    /// PDF scan) have different content hashes but the same fingerprint. Null when OCR lacks a field.
+    /// Merchant + date + total (+ receipt number or time when read) as read by OCR. Two files of the
+    /// same paper receipt (a photo and a PDF scan) have different content hashes but the same
+    /// fingerprint; the reference keeps two taxi rides with the same fare apart. Null when OCR lacks a field.
     /// </summary>
     public string? Fingerprint =>
         Merchant is null || Date is null || Total is null
             ? null
-            : RiskKeys.Merchant(Merchant) + "|" + Date.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + Total.Value.ToString("0.00", CultureInfo.InvariantCulture);
+            : RiskKeys.Merchant(Merchant) + "|" + Date.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + Total.Value.ToString("0.00", CultureInfo.InvariantCulture)
+                + (string.IsNullOrWhiteSpace(Reference) ? "" : "|" + RiskKeys.Merchant(Reference));
 }
 
 /// <summary>Everything the risk scorer knows about one claim. Amounts for scoring are in HKD.</summary>
@@ -115,6 +119,12 @@ public sealed record RiskPolicy
 
     /// <summary>Near-duplicate absolute tolerance in HKD.</summary>
     public decimal NearDuplicateToleranceHkd { get; init; } = 2m;
+
+    /// <summary>
+    /// The merchant + date + amount near-duplicate check starts at this amount (HKD): two identical
+    /// MTR fares on one day are a commute, not a duplicate. Receipt fingerprints are checked at any amount.
+    /// </summary>
+    public decimal NearDuplicateFromHkd { get; init; } = 50m;
 
     /// <summary>Receipt total differing from the claim by more than this fraction (and HK$10) is a mismatch.</summary>
     public decimal ReceiptMismatchFraction { get; init; } = 0.05m;

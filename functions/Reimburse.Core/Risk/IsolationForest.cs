@@ -25,9 +25,17 @@ public sealed class IsolationForest
         Right = right;
         Size = size;
         _normaliser = AveragePathLength(sampleSize);
+        _leafDepth = new double[size.Length];
+        for (var i = 0; i < size.Length; i++)
+        {
+            _leafDepth[i] = feature[i] < 0 ? AveragePathLength(size[i]) : 0;
+        }
     }
 
     private readonly double _normaliser;
+
+    // c(size) of each leaf, precomputed: scoring then does no logarithms per tree.
+    private readonly double[] _leafDepth;
 
     public int FeatureCount { get; }
     public int SampleSize { get; }
@@ -91,6 +99,7 @@ public sealed class IsolationForest
         var split = Split;
         var left = Left;
         var right = Right;
+        var leafDepth = _leafDepth;
         foreach (var root in Roots)
         {
             var node = root;
@@ -100,7 +109,7 @@ public sealed class IsolationForest
                 node = x[feature[node]] < split[node] ? left[node] : right[node];
                 depth++;
             }
-            total += depth + AveragePathLength(Size[node]);
+            total += depth + leafDepth[node];
         }
         var mean = total / Roots.Length;
         return Math.Pow(2, -mean / _normaliser);

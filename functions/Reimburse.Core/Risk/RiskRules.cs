@@ -148,8 +148,12 @@ public static class RiskRules
                 }
             }
         }
+        if (claim.AmountHkd < policy.NearDuplicateFromHkd)
+        {
+            return null;
+        }
         var tolerance = Math.Max(policy.NearDuplicateToleranceHkd, claim.AmountHkd * policy.NearDuplicateToleranceFraction);
-        var mine = Fingerprints(claim);
+        HashSet<string>? mine = null;
         var same = history.ByEmployeeMerchant(claim.EmployeeId, claim.MerchantKey);
         var count = HistorySpan.CountBefore(same, cutoff);
         for (var i = count - 1; i >= 0; i--)
@@ -160,6 +164,7 @@ public static class RiskRules
                 continue;
             }
             // Two readable receipts that read differently are two transactions (a taxi there and back).
+            mine ??= Fingerprints(claim);
             var theirs = Fingerprints(other);
             if (mine.Count > 0 && theirs.Count > 0 && !mine.Overlaps(theirs))
             {

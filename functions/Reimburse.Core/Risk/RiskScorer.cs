@@ -35,7 +35,7 @@ public sealed record RiskScorerOptions(
     double MediumFrom = 0.4,
     double ModelWeight = 1.0,
     double ModelReasonFrom = 0.2,
-    double AmountZMidpoint = 4.0,
+    double AmountZMidpoint = 3.0,
     double AmountZWidth = 0.5,
     double AmountWeight = 0.9);
 
@@ -98,10 +98,16 @@ public sealed class RiskScorer
 
         var reasons = new List<RiskReason>(hits.Count + 2);
         // Split the score between evidence in proportion to each piece's log-odds-like strength.
-        var strengths = hits.Select(h => -Math.Log(1 - Math.Min(h.Weight, 0.999))).ToList();
+        Span<double> strengths = stackalloc double[hits.Count];
+        var ruleStrength = 0.0;
+        for (var i = 0; i < hits.Count; i++)
+        {
+            strengths[i] = -Math.Log(1 - Math.Min(hits[i].Weight, 0.999));
+            ruleStrength += strengths[i];
+        }
         var forestStrength = forestScore > 0 ? -Math.Log(1 - Math.Min(forestScore, 0.999)) : 0;
         var amountStrength = amountScore > 0 ? -Math.Log(1 - Math.Min(amountScore, 0.999)) : 0;
-        var totalStrength = Math.Max(1e-12, strengths.Sum() + forestStrength + amountStrength);
+        var totalStrength = Math.Max(1e-12, ruleStrength + forestStrength + amountStrength);
         for (var i = 0; i < hits.Count; i++)
         {
             var h = hits[i];
@@ -115,7 +121,10 @@ public sealed class RiskScorer
         {
             AddModelReasons(reasons, claim, features, _model, Round(score * forestStrength / totalStrength), skipAmount: amountScore >= _options.ModelReasonFrom);
         }
-        reasons.Sort((a, b) => b.Contribution.CompareTo(a.Contribution));
+        if (reasons.Count > 1)
+        {
+            reasons.Sort((a, b) => b.Contribution.CompareTo(a.Contribution));
+        }
         return new RiskAssessment(Round(score), level, reasons, _model?.Version ?? RulesOnlyVersion, Round(ruleScore), Round(modelScore));
     }
 

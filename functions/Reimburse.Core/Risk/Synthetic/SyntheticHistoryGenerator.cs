@@ -280,7 +280,9 @@ public static class SyntheticHistoryGenerator
             }
             // Tips and rounding: a few receipts differ slightly from what was typed.
             var total = ocrNoise && Chance(0.02) ? RoundTo((double)amount * (1 - (0.03 * _rng.NextDouble())), 0.1m) : amount;
-            return new ReceiptEvidence(hash, merchant, date, total, Money.HongKongDollar);
+            // Most receipts print a time or number that OCR reads; some do not.
+            var reference = Chance(0.85) ? $"{_rng.Next(7, 23):D2}:{_rng.Next(60):D2}" : null;
+            return new ReceiptEvidence(hash, merchant, date, total, Money.HongKongDollar, Reference: reference);
         }
 
         private string NewHash()
@@ -368,6 +370,10 @@ public static class SyntheticHistoryGenerator
                         });
                         return 1;
                     }
+                    if (baseClaim.Amount < _policy.NearDuplicateFromHkd)
+                    {
+                        return 0;
+                    }
                     // Same employee, same merchant and day, the amount retyped slightly differently, with the
                     // receipt missing or unreadable (a readable one would match the first by fingerprint).
                     var nudged = RoundTo((double)baseClaim.Amount * (1 + ((_rng.NextDouble() - 0.5) * 0.03)), 0.1m);
@@ -408,13 +414,15 @@ public static class SyntheticHistoryGenerator
                 }
                 case AnomalyType.AmountOutlier:
                 {
+                    // Several times what this person usually claims in the category, yet within its limit.
+                    var typical = Typical(baseClaim.Employee, baseClaim.Category);
                     var limit = (double)_policy.CategoryLimitsHkd.GetValueOrDefault(baseClaim.Category, 1_000_000m);
-                    var amount = (double)baseClaim.Amount * (4 + (6 * _rng.NextDouble()));
+                    var amount = typical * (4 + (6 * _rng.NextDouble()));
                     if (amount > limit * 0.98)
                     {
                         amount = limit * (0.75 + (0.23 * _rng.NextDouble()));
                     }
-                    if (amount < (double)baseClaim.Amount * 2.5)
+                    if (amount < typical * 3)
                     {
                         return 0; // Already near the limit: an outlier is not possible within policy.
                     }
@@ -551,6 +559,17 @@ public static class SyntheticHistoryGenerator
                 result.Add(new LabelledClaim(facts, d.Anomaly, d.Detectable));
             }
             return result;
+        }
+
+        private Dictionary<(string, string), double>? _typical;
+
+        // Geometric mean of the person's clean claims in the category.
+        private double Typical(SyntheticEmployee e, string category)
+        {
+            _typical ??= _drafts.Take(_cleanCount)
+                .GroupBy(d => (d.Employee.Id, d.Category))
+                .ToDictionary(g => g.Key, g => Math.Exp(g.Average(d => Math.Log((double)d.Amount))));
+            return _typical.GetValueOrDefault((e.Id, category), 100);
         }
 
         private double Personal(SyntheticEmployee e) => _personal.GetValueOrDefault(e.Id, 1.0);
