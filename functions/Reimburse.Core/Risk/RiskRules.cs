@@ -148,11 +148,12 @@ public static class RiskRules
                 }
             }
         }
-        if (claim.AmountHkd < policy.NearDuplicateFromHkd)
+        var tolerance = Math.Max(policy.NearDuplicateToleranceHkd, claim.AmountHkd * policy.NearDuplicateToleranceFraction);
+        // Both claims must be at or above the floor, give or take the tolerance.
+        if (claim.AmountHkd + tolerance < policy.NearDuplicateFromHkd)
         {
             return null;
         }
-        var tolerance = Math.Max(policy.NearDuplicateToleranceHkd, claim.AmountHkd * policy.NearDuplicateToleranceFraction);
         HashSet<string>? mine = null;
         var same = history.ByEmployeeMerchant(claim.EmployeeId, claim.MerchantKey);
         var count = HistorySpan.CountBefore(same, cutoff);
