@@ -86,6 +86,7 @@ public sealed class InMemoryClaimHistory : IClaimHistory
 {
     private readonly Lock _gate = new();
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private readonly List<ClaimFacts> _all = [];
     private readonly Dictionary<string, EntryList> _employee = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), EntryList> _employeeCategory = [];
     private readonly Dictionary<(string, string), EntryList> _employeeMerchant = [];
@@ -112,6 +113,7 @@ public sealed class InMemoryClaimHistory : IClaimHistory
             {
                 return false;
             }
+            _all.Add(claim);
             var ticks = claim.SubmittedAt.UtcTicks;
             var log = Math.Log(1 + (double)Math.Max(0m, claim.AmountHkd));
             Append(_employee, claim.EmployeeId, claim, ticks, log);
@@ -141,6 +143,15 @@ public sealed class InMemoryClaimHistory : IClaimHistory
         foreach (var c in claims.OrderBy(c => c.SubmittedAt.UtcTicks))
         {
             Add(c);
+        }
+    }
+
+    /// <summary>All claims held, in submission order (e.g. to retrain the model).</summary>
+    public IReadOnlyList<ClaimFacts> Snapshot()
+    {
+        lock (_gate)
+        {
+            return _all.OrderBy(c => c.SubmittedAt.UtcTicks).ThenBy(c => c.ClaimId, StringComparer.Ordinal).ToList();
         }
     }
 
