@@ -52,7 +52,7 @@ public sealed class AnomalyBenchmark : IBenchmark
         return Task.FromResult(0);
     }
 
-    private sealed record Scored(LabelledClaim Claim, double Score, RiskLevel Level, double RulesScore, RiskLevel RulesLevel, double ZScore, IReadOnlyList<RiskReason> Reasons);
+    private sealed record Scored(LabelledClaim Claim, double Score, RiskLevel Level, double RulesScore, RiskLevel RulesLevel, double ZScore, double ForestScore, double ModelScore, IReadOnlyList<RiskReason> Reasons);
 
     private sealed record Run(List<Scored> Holdout, int TrainRows, double TrainSeconds, double ClaimsPerSecond, double P50Ms, double P99Ms, string ModelVersion, HashSet<string> NamedLater);
 
@@ -79,7 +79,8 @@ public sealed class AnomalyBenchmark : IBenchmark
             var a = scorer.Score(c.Claim, history, c.Claim.SubmittedAt);
             var r = rulesOnly.Score(c.Claim, history, c.Claim.SubmittedAt);
             var z = EmployeeZ(c.Claim, history);
-            holdout.Add(new Scored(c, a.Score, a.Level, r.Score, r.Level, z, a.Reasons));
+            var forest = model.RawScore(RiskFeatures.Extract(c.Claim, history, data.Policy, c.Claim.SubmittedAt).Values);
+            holdout.Add(new Scored(c, a.Score, a.Level, r.Score, r.Level, z, forest, a.ModelScore, a.Reasons));
             if (a.Level == RiskLevel.High)
             {
                 foreach (var reason in a.Reasons.Where(x => x.Code is RiskReasonCodes.SplitClaim or RiskReasonCodes.ExactDuplicate or RiskReasonCodes.NearDuplicate))
@@ -132,10 +133,13 @@ public sealed class AnomalyBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine($"trained on {run.TrainRows:N0} claims in {run.TrainSeconds:0.00} s (model {run.ModelVersion}); hold-out {h.Count:N0} claims, {labels.Count(x => x):N0} anomalous");
         Console.WriteLine();
-        Console.WriteLine("                               combined   rules-only   employee z-score");
-        Console.WriteLine($"ROC-AUC                        {RocAuc(h.Select(s => s.Score), labels),8:0.000}   {RocAuc(h.Select(s => s.RulesScore), labels),10:0.000}   {RocAuc(h.Select(s => s.ZScore), labels),16:0.000}");
-        Console.WriteLine($"PR-AUC (average precision)     {PrAuc(h.Select(s => s.Score), labels),8:0.000}   {PrAuc(h.Select(s => s.RulesScore), labels),10:0.000}   {PrAuc(h.Select(s => s.ZScore), labels),16:0.000}");
-        Console.WriteLine($"precision @ top 5%             {PrecisionAtTop(h.Select(s => s.Score), labels, 0.05),8:0.000}   {PrecisionAtTop(h.Select(s => s.RulesScore), labels, 0.05),10:0.000}   {PrecisionAtTop(h.Select(s => s.ZScore), labels, 0.05),16:0.000}");
+        Console.WriteLine("                               combined   rules-only   employee z-score   forest only   forest+amount check");
+        Console.WriteLine($"ROC-AUC                        {RocAuc(h.Select(s => s.Score), labels),8:0.000}   {RocAuc(h.Select(s => s.RulesScore), labels),10:0.000}   {RocAuc(h.Select(s => s.ZScore), labels),16:0.000}   {RocAuc(h.Select(s => s.ForestScore), labels),11:0.000}   {RocAuc(h.Select(s => s.ModelScore), labels),19:0.000}");
+        Console.WriteLine($"PR-AUC (average precision)     {PrAuc(h.Select(s => s.Score), labels),8:0.000}   {PrAuc(h.Select(s => s.RulesScore), labels),10:0.000}   {PrAuc(h.Select(s => s.ZScore), labels),16:0.000}   {PrAuc(h.Select(s => s.ForestScore), labels),11:0.000}   {PrAuc(h.Select(s => s.ModelScore), labels),19:0.000}");
+        Console.WriteLine($"precision @ top 5%             {PrecisionAtTop(h.Select(s => s.Score), labels, 0.05),8:0.000}   {PrecisionAtTop(h.Select(s => s.RulesScore), labels, 0.05),10:0.000}   {PrecisionAtTop(h.Select(s => s.ZScore), labels, 0.05),16:0.000}   {PrecisionAtTop(h.Select(s => s.ForestScore), labels, 0.05),11:0.000}   {PrecisionAtTop(h.Select(s => s.ModelScore), labels, 0.05),19:0.000}");
+        var outliers = h.Where(s => s.Claim.Anomaly is null or AnomalyType.AmountOutlier).ToList();
+        var outlierLabels = outliers.Select(s => s.Claim.IsAnomaly).ToArray();
+        Console.WriteLine($"ROC-AUC, amount outliers vs clean {RocAuc(outliers.Select(s => s.Score), outlierLabels),5:0.000}   {RocAuc(outliers.Select(s => s.RulesScore), outlierLabels),10:0.000}   {RocAuc(outliers.Select(s => s.ZScore), outlierLabels),16:0.000}   {RocAuc(outliers.Select(s => s.ForestScore), outlierLabels),11:0.000}   {RocAuc(outliers.Select(s => s.ModelScore), outlierLabels),19:0.000}");
         var clean = h.Where(s => !s.Claim.IsAnomaly).ToList();
         Console.WriteLine($"FPR on clean, level High       {Rate(clean, s => s.Level == RiskLevel.High),8:0.00%}   {Rate(clean, s => s.RulesLevel == RiskLevel.High),10:0.00%}   {Rate(clean, s => s.ZScore >= 3),16:0.00%}  (z ≥ 3)");
         Console.WriteLine($"FPR on clean, level ≥ Medium   {Rate(clean, s => s.Level >= RiskLevel.Medium),8:0.00%}   {Rate(clean, s => s.RulesLevel >= RiskLevel.Medium),10:0.00%}   {Rate(clean, s => s.ZScore >= 2),16:0.00%}  (z ≥ 2)");
