@@ -25,11 +25,37 @@ public sealed record ReceiptEvidence(
     /// same paper receipt (a photo and a PDF scan) have different content hashes but the same
     /// fingerprint; the reference keeps two taxi rides with the same fare apart. Null when OCR lacks a field.
     /// </summary>
-    public string? Fingerprint =>
+    public string? Fingerprint
+    {
+        get
+        {
+            // Cached against the fields it is made of, so a `with` copy that changes one recomputes it.
+            var cache = _fingerprint;
+            if (cache is null || !ReferenceEquals(cache.Merchant, Merchant) || cache.Date != Date || cache.Total != Total || !ReferenceEquals(cache.Reference, Reference))
+            {
+                cache = new FingerprintCache(Merchant, Date, Total, Reference, ComputeFingerprint());
+                _fingerprint = cache;
+            }
+            return cache.Value;
+        }
+    }
+
+    private FingerprintCache? _fingerprint;
+
+    private string? ComputeFingerprint() =>
         Merchant is null || Date is null || Total is null
             ? null
             : RiskKeys.Merchant(Merchant) + "|" + Date.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "|" + Total.Value.ToString("0.00", CultureInfo.InvariantCulture)
                 + (string.IsNullOrWhiteSpace(Reference) ? "" : "|" + RiskKeys.Merchant(Reference));
+
+    private sealed record FingerprintCache(string? Merchant, DateOnly? Date, decimal? Total, string? Reference, string? Value);
+
+    // Value equality over the receipt's data only; the cache must not make equal receipts differ.
+    public bool Equals(ReceiptEvidence? other) =>
+        other is not null && ContentHash == other.ContentHash && Merchant == other.Merchant && Date == other.Date && Total == other.Total
+        && Currency == other.Currency && TotalHkd == other.TotalHkd && Reference == other.Reference;
+
+    public override int GetHashCode() => HashCode.Combine(ContentHash, Merchant, Date, Total, Currency, TotalHkd, Reference);
 }
 
 /// <summary>Everything the risk scorer knows about one claim. Amounts for scoring are in HKD.</summary>
@@ -55,8 +81,34 @@ public sealed record ClaimFacts(
     DateTimeOffset SubmittedAt,
     IReadOnlyList<ReceiptEvidence> Receipts)
 {
+    private MerchantKeyCache? _merchantKey;
+
     /// <summary>Normalised merchant key (letters and digits, lower case).</summary>
-    public string MerchantKey { get; } = RiskKeys.Merchant(Merchant);
+    public string MerchantKey
+    {
+        get
+        {
+            // Cached per merchant string, so a copy made with `with { Merchant = ... }` recomputes it;
+            // one immutable object keeps the read atomic across threads.
+            var cache = _merchantKey;
+            if (cache is null || !ReferenceEquals(cache.Merchant, Merchant))
+            {
+                cache = new MerchantKeyCache(Merchant, RiskKeys.Merchant(Merchant));
+                _merchantKey = cache;
+            }
+            return cache.Key;
+        }
+    }
+
+    private sealed record MerchantKeyCache(string Merchant, string Key);
+
+    // Value equality over the claim's data only (receipts compared element by element); the cache must not make equal claims differ.
+    public bool Equals(ClaimFacts? other) =>
+        other is not null && ClaimId == other.ClaimId && EmployeeId == other.EmployeeId && Department == other.Department && Category == other.Category
+        && AmountHkd == other.AmountHkd && Currency == other.Currency && Merchant == other.Merchant && ExpenseDate == other.ExpenseDate
+        && SubmittedAt == other.SubmittedAt && Receipts.SequenceEqual(other.Receipts);
+
+    public override int GetHashCode() => HashCode.Combine(ClaimId, EmployeeId, Category, AmountHkd, Merchant, ExpenseDate, SubmittedAt);
 }
 
 /// <summary>Normalisation shared by the history index and the rules, so keys always agree.</summary>

@@ -52,3 +52,52 @@ public sealed class InMemoryClaimHistoryTests
         Assert.Equal(25.5m, HistorySpan.AmountBetween(history.ByEmployee("emp-chan"), 0, 2));
     }
 }
+
+public sealed class ClaimFactsTests
+{
+    [Fact]
+    public void MerchantKey_CopyWithOtherMerchant_FollowsTheCopy()
+    {
+        var claim = RiskTestData.Claim(merchant: "Tsui Wah Restaurant");
+        _ = claim.MerchantKey;
+
+        var copy = claim with { Merchant = "Jade Garden" };
+
+        Assert.Equal("jadegarden", copy.MerchantKey);
+    }
+}
+
+public sealed class ReceiptEvidenceTests
+{
+    [Fact]
+    public void Fingerprint_CopyWithOtherTotal_FollowsTheCopy()
+    {
+        var receipt = new ReceiptEvidence("h", "Jade Garden", new DateOnly(2026, 3, 2), 100m, "HKD");
+        _ = receipt.Fingerprint;
+
+        var copy = receipt with { Total = 120m };
+
+        Assert.Equal("jadegarden|2026-03-02|120.00", copy.Fingerprint);
+    }
+
+    [Fact]
+    public void Fingerprint_NoOcrTotal_IsNull()
+    {
+        Assert.Null(new ReceiptEvidence("h", "Jade Garden", new DateOnly(2026, 3, 2)).Fingerprint);
+    }
+}
+
+public sealed class RiskRecordEqualityTests
+{
+    [Fact]
+    public void Equals_OneCopyHasCachedKeys_StillEqual()
+    {
+        var receipt = new ReceiptEvidence("h", "Jade Garden", new DateOnly(2026, 3, 2), 100m, "HKD");
+        var a = RiskTestData.Claim(id: "same", receipts: [receipt]);
+        var b = a with { Receipts = [receipt with { }] };
+        _ = a.MerchantKey;
+        _ = a.Receipts[0].Fingerprint;
+
+        Assert.Equal(a, b);
+    }
+}
