@@ -68,7 +68,17 @@ public sealed partial class RiskScoringService(RiskModelStore store, RiskModelTr
             {
                 return cached.Model;
             }
-            var pointer = await store.GetActiveAsync(companyId, cancellationToken).ConfigureAwait(false);
+            RiskModelPointer? pointer;
+            try
+            {
+                pointer = await store.GetActiveAsync(companyId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Azure.RequestFailedException ex) when (cached is not null)
+            {
+                // Storage hiccup: keep scoring with the model we have rather than fail the claim; retry on the next claim.
+                Log.RefreshFailed(logger, ex, companyId, cached.Model.Version);
+                return cached.Model;
+            }
             RiskModel model;
             if (pointer is null)
             {
@@ -94,6 +104,9 @@ public sealed partial class RiskScoringService(RiskModelStore store, RiskModelTr
     {
         [LoggerMessage(EventId = 5121, Level = LogLevel.Information, Message = "Company {CompanyId} has no active risk model; training one")]
         public static partial void NoActiveModel(ILogger logger, string companyId);
+
+        [LoggerMessage(EventId = 5123, Level = LogLevel.Warning, Message = "Could not refresh the risk model of {CompanyId}; still using {Version}")]
+        public static partial void RefreshFailed(ILogger logger, Exception exception, string companyId, string version);
 
         [LoggerMessage(EventId = 5122, Level = LogLevel.Warning, Message = "Claim {ClaimId} of {CompanyId} is high risk ({Score:0.00}): {Reasons}")]
         public static partial void HighRisk(ILogger logger, string companyId, string claimId, double score, string reasons);
