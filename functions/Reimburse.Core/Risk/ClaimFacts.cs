@@ -81,6 +81,19 @@ public sealed record ClaimFacts(
     DateTimeOffset SubmittedAt,
     IReadOnlyList<ReceiptEvidence> Receipts)
 {
+    /// <summary>
+    /// Approval thresholds (HKD) on this claim's route, when the route was computed per claim (e.g. by
+    /// category); null means <see cref="RiskPolicy.ApprovalThresholdsHkd"/>.
+    /// </summary>
+    public IReadOnlyList<decimal>? ApprovalThresholdsHkd { get; init; }
+
+    /// <summary>The thresholds the split rule and features use for this claim.</summary>
+    public IReadOnlyList<decimal> ThresholdsUnder(RiskPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return ApprovalThresholdsHkd ?? policy.ApprovalThresholdsHkd;
+    }
+
     private MerchantKeyCache? _merchantKey;
 
     /// <summary>Normalised merchant key (letters and digits, lower case).</summary>
@@ -106,7 +119,8 @@ public sealed record ClaimFacts(
     public bool Equals(ClaimFacts? other) =>
         other is not null && ClaimId == other.ClaimId && EmployeeId == other.EmployeeId && Department == other.Department && Category == other.Category
         && AmountHkd == other.AmountHkd && Currency == other.Currency && Merchant == other.Merchant && ExpenseDate == other.ExpenseDate
-        && SubmittedAt == other.SubmittedAt && Receipts.SequenceEqual(other.Receipts);
+        && SubmittedAt == other.SubmittedAt && Receipts.SequenceEqual(other.Receipts)
+        && (ApprovalThresholdsHkd ?? []).SequenceEqual(other.ApprovalThresholdsHkd ?? []) && (ApprovalThresholdsHkd is null) == (other.ApprovalThresholdsHkd is null);
 
     public override int GetHashCode() => HashCode.Combine(ClaimId, EmployeeId, Category, AmountHkd, Merchant, ExpenseDate, SubmittedAt);
 }

@@ -151,7 +151,7 @@ public static class RiskFeatures
         x[ReceiptAgeDays] = maxAgeDays;
 
         var proximity = 0.0;
-        foreach (var threshold in policy.ApprovalThresholdsHkd)
+        foreach (var threshold in claim.ThresholdsUnder(policy))
         {
             if (threshold > 0 && claim.AmountHkd < threshold && claim.AmountHkd >= threshold * policy.SplitBandFraction)
             {

@@ -198,7 +198,7 @@ public static class RiskRules
     /// </summary>
     public static RuleHit? SplitClaim(ClaimFacts claim, IClaimHistory history, RiskPolicy policy, long cutoff)
     {
-        foreach (var threshold in policy.ApprovalThresholdsHkd)
+        foreach (var threshold in claim.ThresholdsUnder(policy))
         {
             var floor = threshold * policy.SplitBandFraction;
             if (threshold <= 0 || claim.AmountHkd >= threshold || claim.AmountHkd < floor)

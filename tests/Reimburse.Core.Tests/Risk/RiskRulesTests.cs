@@ -214,3 +214,15 @@ public sealed class RiskRulesTests
         Assert.DoesNotContain(RiskReasonCodes.ReceiptAmountMismatch, Codes(claim, History()));
     }
 }
+
+public sealed class RiskRulesThresholdTests
+{
+    [Fact]
+    public void SplitClaim_ClaimCarriesItsOwnThreshold_UsesIt()
+    {
+        var first = RiskTestData.Claim(category: "client-entertainment", merchant: "Jade Garden", amount: 1900m) with { ApprovalThresholdsHkd = [2000m] };
+        var second = RiskTestData.Claim(category: "client-entertainment", merchant: "Jade Garden", amount: 1850m, submittedAt: RiskTestData.Monday10am.AddDays(1)) with { ApprovalThresholdsHkd = [2000m] };
+
+        Assert.Contains(RiskReasonCodes.SplitClaim, RiskTestData.Codes(second, RiskTestData.History(first)));
+    }
+}
