@@ -25,17 +25,23 @@ public sealed class IsolationForest
         Right = right;
         Size = size;
         _normaliser = AveragePathLength(sampleSize);
-        _leafDepth = new double[size.Length];
+        _nodes = new Node[size.Length];
         for (var i = 0; i < size.Length; i++)
         {
-            _leafDepth[i] = feature[i] < 0 ? AveragePathLength(size[i]) : 0;
+            // A leaf keeps c(size) in Value, so scoring does no logarithms per tree.
+            _nodes[i] = feature[i] < 0
+                ? new Node(-1, -1, -1, AveragePathLength(size[i]))
+                : new Node(feature[i], left[i], right[i], split[i]);
         }
     }
 
+    // One 24-byte struct per node: a step down the tree touches one cache line, not four arrays.
+    private readonly record struct Node(int Feature, int Left, int Right, double Value);
+
+    private readonly Node[] _nodes;
+
     private readonly double _normaliser;
 
-    // c(size) of each leaf, precomputed: scoring then does no logarithms per tree.
-    private readonly double[] _leafDepth;
 
     public int FeatureCount { get; }
     public int SampleSize { get; }
@@ -95,21 +101,17 @@ public sealed class IsolationForest
             throw new ArgumentException($"Expected {FeatureCount} features, got {x.Length}.", nameof(x));
         }
         var total = 0.0;
-        var feature = Feature;
-        var split = Split;
-        var left = Left;
-        var right = Right;
-        var leafDepth = _leafDepth;
+        var nodes = _nodes;
         foreach (var root in Roots)
         {
-            var node = root;
+            var node = nodes[root];
             var depth = 0;
-            while (feature[node] >= 0)
+            while (node.Feature >= 0)
             {
-                node = x[feature[node]] < split[node] ? left[node] : right[node];
+                node = nodes[x[node.Feature] < node.Value ? node.Left : node.Right];
                 depth++;
             }
-            total += depth + leafDepth[node];
+            total += depth + node.Value;
         }
         var mean = total / Roots.Length;
         return Math.Pow(2, -mean / _normaliser);

@@ -157,7 +157,9 @@ public static class RiskRules
         HashSet<string>? mine = null;
         var same = history.ByEmployeeMerchant(claim.EmployeeId, claim.MerchantKey);
         var count = HistorySpan.CountBefore(same, cutoff);
-        for (var i = count - 1; i >= 0; i--)
+        // A claim for this expense date cannot have been submitted before that date (a day of slack for time zones).
+        var earliest = new DateTimeOffset(claim.ExpenseDate.AddDays(-1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).UtcTicks;
+        for (var i = count - 1; i >= 0 && same[i].SubmittedTicks >= earliest; i--)
         {
             var other = same[i].Claim;
             if (other.ClaimId == claim.ClaimId || other.ExpenseDate != claim.ExpenseDate || Math.Abs(other.AmountHkd - claim.AmountHkd) > tolerance)
