@@ -24,6 +24,15 @@ public sealed record ClaimView(
     string? AttentionReason,
     IReadOnlyDictionary<string, string> Links)
 {
+    /// <summary>Risk score, level, reasons and model version, once the claim was scored.</summary>
+    public Risk.RiskView? Risk { get; init; }
+
+    /// <summary>The claim with what later stages recorded on it (risk, receipt readings, workflow).</summary>
+    public static ClaimView From(StoredClaim stored) => From(stored.Claim) with
+    {
+        Risk = Reimburse.Functions.Risk.RiskStep.ViewOf(stored.Raw),
+    };
+
     public static ClaimView From(Claim c) => new(
         c.Id, c.Status.ToString(), c.OwnerId, c.Department, c.Source.ToString(),
         c.Fields.Category, c.Fields.Amount, c.Fields.Currency, c.Fields.ExpenseDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),

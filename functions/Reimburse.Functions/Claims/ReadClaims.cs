@@ -25,7 +25,7 @@ public static class ReadClaims
         {
             return Problems.NotFoundResult("claim");
         }
-        return TypedResults.Ok(ClaimView.From(stored.Claim));
+        return TypedResults.Ok(ClaimView.From(stored));
     }
 
     public static async Task<IResult> ListClaims(HttpContext http, ClaimStore claims, ClaimIndex index, IOptions<IdentityOptions> identity,
@@ -47,7 +47,7 @@ public static class ReadClaims
             return Problems.Problem(400, Problems.Validation, "Bad continuation token", "continuationToken is not one this API issued.", "continuationToken");
         }
         var loaded = await Task.WhenAll(page.ids.Select(id => claims.GetAsync(id, cancellationToken)));
-        var items = loaded.Where(c => c is not null && c.Claim.OwnerId == caller.Id).Select(c => ClaimView.From(c!.Claim)).ToList();
+        var items = loaded.Where(c => c is not null && c.Claim.OwnerId == caller.Id).Select(c => ClaimView.From(c!)).ToList();
         return TypedResults.Ok(new ClaimPage(items, page.next));
     }
 

@@ -3,6 +3,7 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Inbox;
+using Reimburse.Functions.Risk;
 using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
 using Reimburse.Storage;
@@ -52,6 +53,7 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
+        services.AddRiskPipeline();
         services.AddNotifications();
 
         services.AddSingleton<StartupInitializer.State>();
@@ -103,6 +105,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
