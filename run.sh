@@ -30,6 +30,8 @@ export ASPNETCORE_ENVIRONMENT=Development
 export ASPNETCORE_URLS="http://localhost:$PORT"
 export Reimburse__Storage__ConnectionString="UseDevelopmentStorage=true"
 export Reimburse__Seed__Demo=true
+export Reimburse__Seed__History=true
+export Reimburse__Identity__DevTokenKey="${REIMBURSE_DEV_TOKEN_KEY:-$(cat .data/dev-token-key 2>/dev/null || (head -c 32 /dev/urandom | base64 | tee .data/dev-token-key))}"
 dotnet functions/Reimburse.Functions/bin/Release/net10.0/Reimburse.Functions.dll &
 pids+=($!)
 for _ in $(seq 1 300); do curl -fs "http://localhost:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done

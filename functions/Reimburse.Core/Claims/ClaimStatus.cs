@@ -23,7 +23,7 @@ public enum ClaimStatus
 }
 
 /// <summary>Where a claim came from.</summary>
-public enum ClaimSource { Api, Inbox }
+public enum ClaimSource { Api, Inbox, Import }
 
 /// <summary>A receipt attached to a claim. The file is stored once, named by its SHA-256.</summary>
 public sealed record ReceiptRef(string Id, string Sha256, string ContentType, long Length, string FileName)

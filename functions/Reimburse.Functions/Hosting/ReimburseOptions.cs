@@ -64,6 +64,12 @@ public sealed class SeedOptions
     /// <summary>Upload the demo company and policy when storage has none.</summary>
     public bool Demo { get; set; }
 
+    /// <summary>Also give the demo company months of synthetic claim history (for the risk model and the KPIs).</summary>
+    public bool History { get; set; }
+
+    [System.ComponentModel.DataAnnotations.Range(1, 24)]
+    public int HistoryMonths { get; set; } = 6;
+
     /// <summary>Folder holding company.yaml and policy.yaml.</summary>
     public string? Folder { get; set; }
 }

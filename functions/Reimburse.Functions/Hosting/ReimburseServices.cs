@@ -54,6 +54,8 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
         services.AddRiskPipeline();
+        services.AddSingleton<DemoHistorySeeder>();
+        services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());
         services.AddNotifications();
 
         services.AddSingleton<StartupInitializer.State>();
