@@ -246,9 +246,9 @@ public static partial class ReceiptFieldExtractor
     {
         foreach (var l in lines)
         {
-            var m = ReceiptNumberPattern().Match(l.Text);
-            if (m.Success && m.Groups["v"].Value.Any(char.IsDigit))
-                return new FieldValue<string>(m.Groups["v"].Value.TrimEnd('.', ','), Scale(0.85, l));
+            foreach (Match m in ReceiptNumberPattern().Matches(l.Text))
+                if (m.Groups["v"].Value.Any(char.IsDigit))
+                    return new FieldValue<string>(m.Groups["v"].Value.TrimEnd('.', ','), Scale(0.85, l));
         }
         return null;
     }
@@ -340,6 +340,6 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"\(?\s*(?:CO\.?\s?)?(?:REG\.?\s?)?(?:NO\.?)?\s?[:.]?\s?\d{4,}\s?-?\s?[A-Z]?\s*\)?\s*$")]
     private static partial Regex RegistrationNumber();
 
-    [GeneratedRegex(@"(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|CHECK|CHK|ORDER|SLIP|REF|TXN)\s?(?:NO\.?|NUMBER|NUM|#|ID)\s?[:#.]?\s?(?<v>[A-Z0-9][A-Z0-9\-/]{2,})|(?:單號|單據號碼|單據編號|收據編號|收據號碼|發票號碼|發票編號|編號|票號|單號碼)\s?[:#.]?\s?(?<v>[A-Z0-9][A-Z0-9\-/]{2,})")]
+    [GeneratedRegex(@"(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|CHECK|CHK|ORDER|SLIP|REF|TXN)\s?(?:NO\.?|NUMBER|NUM|#|ID)\s?[:#.]?\s?(?<v>(?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,})|(?:單號|單據號碼|單據編號|收據編號|收據號碼|發票號碼|發票編號|編號|票號|單號碼)\s?[:#.]?\s?(?<v>(?=[A-Z\-/]*\d)[A-Z0-9][A-Z0-9\-/]{2,})")]
     private static partial Regex ReceiptNumberPattern();
 }
