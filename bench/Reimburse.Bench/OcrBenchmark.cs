@@ -27,7 +27,7 @@ public sealed class OcrBenchmark : IBenchmark
         int limit = int.MaxValue, parallel = 2, synthetic = 0;
         bool verbose = false, preprocess = true;
         var languages = "auto";
-        string? cache = null;
+        string? cache = null, explain = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -40,12 +40,14 @@ public sealed class OcrBenchmark : IBenchmark
                 case "--no-preprocess": preprocess = false; break;
                 case "--verbose": verbose = true; break;
                 case "--ocr-cache": cache = args[++i]; break;
+                case "--explain": explain = args[++i]; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
         if (dataset is null && synthetic <= 0) { Console.Error.WriteLine(Description); return 2; }
 
         var items = dataset is not null ? LoadDataset(dataset, limit) : await LoadSyntheticAsync(synthetic, cancellationToken);
+        if (explain is not null) items = items.Where(i => i.Id == explain).ToList();
         var fields = dataset is not null
             ? new[] { "company", "date", "total" }
             : new[] { "company", "date", "time", "total", "subtotal", "tax", "service", "currency", "receipt", "payment" };
@@ -98,6 +100,12 @@ public sealed class OcrBenchmark : IBenchmark
                 if (verbose && !ok)
                     Console.WriteLine($"  {o.Item.Id} {field}: want [{truth}] got [{Show(field, f)}]");
             }
+        }
+
+        if (explain is not null)
+        {
+            foreach (var l in outcomes[0].Reading.Document?.Lines ?? []) Console.WriteLine($"{l.Confidence:0.00} {l.Text}");
+            Console.WriteLine(JsonSerializer.Serialize(outcomes[0].Reading.Fields, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
 
         var secs = outcomes.Select(o => o.Seconds).Order().ToList();

@@ -76,8 +76,18 @@ public static partial class ReceiptFieldExtractor
             var score = c.Score;
             if (implied == c.Amount) score += 1.5;
             if (composed == c.Amount) score += 1.0;
+            // Totals are printed more than once (total, tendered, rounded); OCR rarely garbles every copy the same way.
             if (everyAmount.Count(a => a == c.Amount) >= 2) score += 0.5;
             return c with { Score = score };
+        }
+
+        // Tendered minus change that also appears elsewhere on the page is the total, whatever OCR did to its label.
+        // So is subtotal + tax + service charge when printed somewhere.
+        foreach (var derived in new[] { implied, composed })
+        {
+            if (derived is not { } value || value <= 0 || candidates.Any(c => c.Amount == value)) continue;
+            var line = lines.FirstOrDefault(l => !SubtotalKey().IsMatch(l.Text) && ReceiptText.Amounts(l.Text).Any(a => a.Value == value));
+            if (line is not null) candidates.Add(new Candidate(value, 1.5, line));
         }
 
         var best = candidates.Select(Rescore)
@@ -283,16 +293,16 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"GRAND\s?TOTAL|AMOUNT\s?DUE|TOTAL\s?DUE|BALANCE\s?DUE|NETT?\s?TOTAL|ROUND(?:ED|ING)?\s?TOTAL|TOTAL\s?(?:AMOUNT|AMT|PAYABLE|ROUNDED|INCL|INCLUSIVE|SALES?\s?\(?INCL)|TOTAL\s?AFTER|TOTAL\s?\(RM\)|總數|總計|總額|總金額|應付|應收|合計|付款總額|共計")]
     private static partial Regex StrongTotal();
 
-    [GeneratedRegex(@"T[O0]TAL|實收|TTL")]
+    [GeneratedRegex(@"T[O0]TAL|TOT[A4]L|\b[TIJ1][O0U]T[A4][L1I]\b|實收|\bTTL\b")]
     private static partial Regex PlainTotal();
 
     [GeneratedRegex(@"\bAMOUNT\b|\bAMT\b|\bNETT?\b|\bPAYABLE\b|\bBALANCE\b|金額")]
     private static partial Regex WeakTotal();
 
-    [GeneratedRegex(@"SUB\s?-?\s?T[O0]TAL|小計|TOTAL\s?(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|DISC|DISCOUNT|SAVINGS?|SAVED|EXCL|EXCLUDING|BEFORE|POINTS?|WEIGHT|NO\.?\s?OF)|\bQTY\b|EXCL\.?\s|EXCLUSIVE|BEFORE\s?(?:GST|TAX)|ROUNDING\s?ADJ|ADJUSTMENT|DISCOUNT|折扣|SAVING|POINTS|積分|件數|數量|ITEM\(S\)|NO\.?\s?OF\s?ITEMS?")]
+    [GeneratedRegex(@"SUB\s?-?\s?T[O0]TAL|小計|TOTAL\s?(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|DISC|DISCOUNT|SAVINGS?|SAVED|EXCL|EXCLUDING|BEFORE|POINTS?|WEIGHT|NO\.?\s?OF)|\bQTY\b|EXCL\.?\s|EXCLUSIVE|BEFORE\s?(?:GST|TAX)|ROUNDING\s?ADJ|ADJUSTMENT|DISCOUNT|折扣|SAVING|POINTS|積分|件數|數量|ITEM\(S\)|NO\.?\s?OF\s?ITEMS?|SUMMARY|ANALYSIS|\bCOUNT\b")]
     private static partial Regex NotTotal();
 
-    [GeneratedRegex(@"INCL|INCLUSIVE|包括|已含")]
+    [GeneratedRegex(@"INCL|INCLUSIVE|WITH|\bW/|包括|已含")]
     private static partial Regex Inclusive();
 
     [GeneratedRegex(@"\bCASH\b|現金|\bTENDER|\bPAID\b|RECEIVED|收款|已收|\bVISA\b|\bMASTER|\bAMEX\b|八達通|\bOCTOPUS\b|\bCARD\b|信用卡|支付寶|\bALIPAY|微信|\bPAYME\b|\bEPS\b|銀聯")]

@@ -11,7 +11,11 @@ public static partial class ReceiptText
     public static string Normalise(string line)
     {
         var s = line.Normalize(NormalizationForm.FormKC).ToUpperInvariant();
-        return Spaces().Replace(s, " ").Trim();
+        s = Spaces().Replace(s, " ").Trim();
+        // OCR often splits an amount at its decimal point ("73. 00", "295 .00").
+        s = SplitDecimal().Replace(s, "$1.$2");
+        // Systematic OCR slips in the Malaysian company suffix (SON BHD, SDNBHD, SIN BHD).
+        return SdnBhd().Replace(s, "SDN BHD");
     }
 
     /// <summary>An amount found in a line, with where it starts (amounts are read right to left on receipts).</summary>
@@ -90,6 +94,12 @@ public static partial class ReceiptText
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
+
+    [GeneratedRegex(@"(\d)(?:\s\.|\.\s)(\d{2})(?!\d)")]
+    private static partial Regex SplitDecimal();
+
+    [GeneratedRegex(@"\bS[O0DBI]N\.?\s?B[HN]D\b|\bSDNBHD\b")]
+    private static partial Regex SdnBhd();
 
     [GeneratedRegex(@"^\d+,\d{2}$")]
     private static partial Regex DecimalComma();
