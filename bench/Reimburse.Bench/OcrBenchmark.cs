@@ -25,7 +25,7 @@ public sealed class OcrBenchmark : IBenchmark
     {
         string? dataset = null;
         int limit = int.MaxValue, parallel = 2, synthetic = 0;
-        bool verbose = false, preprocess = true;
+        bool verbose = false, preprocess = false;
         var languages = "auto";
         string? cache = null, explain = null;
         for (var i = 0; i < args.Length; i++)
@@ -37,7 +37,7 @@ public sealed class OcrBenchmark : IBenchmark
                 case "--parallel": parallel = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--synthetic": synthetic = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--languages": languages = args[++i]; break;
-                case "--no-preprocess": preprocess = false; break;
+                case "--preprocess": preprocess = true; break;
                 case "--verbose": verbose = true; break;
                 case "--ocr-cache": cache = args[++i]; break;
                 case "--explain": explain = args[++i]; break;

@@ -14,9 +14,11 @@ public enum ReceiptFileKind
 /// <summary>Cheap checks on raw bytes before any decoder runs: type sniffing and declared image dimensions.</summary>
 public static class ImageGuard
 {
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     public static ReceiptFileKind Sniff(ReadOnlySpan<byte> content)
     {
-        if (content.Length >= 8 && content[..8].SequenceEqual("\x89PNG\r\n\x1a\n"u8)) return ReceiptFileKind.Png;
+        if (content.Length >= 8 && content[..8].SequenceEqual(PngSignature)) return ReceiptFileKind.Png;
         if (content.Length >= 3 && content[0] == 0xFF && content[1] == 0xD8 && content[2] == 0xFF) return ReceiptFileKind.Jpeg;
         // PDF readers accept the header anywhere in the first KiB.
         if (content[..Math.Min(content.Length, 1024)].IndexOf("%PDF-"u8) >= 0) return ReceiptFileKind.Pdf;
