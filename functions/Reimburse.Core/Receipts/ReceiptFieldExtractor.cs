@@ -191,15 +191,23 @@ public static partial class ReceiptFieldExtractor
             if (!legal.Success || HeaderWord().IsMatch(l.Text)) continue;
             var name = CleanName(l.Text[..(legal.Index + legal.Length)]);
             // A name broken over two lines: "AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD".
-            var words = name.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length - legal.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-            if (i > 0 && (name.StartsWith('(') || words < 1) && LooksLikeName(top[i - 1].Text))
+            var before = name[..Math.Max(0, name.Length - legal.Value.Trim().Length)].Trim();
+            var words = before.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+            var unbalanced = before.Count(c => c == ')') > before.Count(c => c == '(');
+            if (i > 0 && (before.StartsWith('(') || unbalanced || words < 2) && LooksLikeName(top[i - 1].Text)
+                && !LegalSuffix().IsMatch(top[i - 1].Text))
                 name = CleanName(top[i - 1].Text) + " " + name;
             if (name.Length >= 3) return new FieldValue<string>(name, Scale(0.9, l));
         }
-        foreach (var l in top.Take(8))
+        for (var i = 0; i < Math.Min(8, top.Count); i++)
         {
-            if (BusinessWord().IsMatch(l.Text) && LooksLikeName(l.Text))
-                return new FieldValue<string>(CleanName(l.Text), Scale(0.75, l));
+            var l = top[i];
+            if (!BusinessWord().IsMatch(l.Text) || !LooksLikeName(l.Text)) continue;
+            var name = CleanName(l.Text);
+            // "HOME MASTER HARDWARE &" / "ELECTRICAL": a trailing conjunction continues on the next line.
+            if (TrailingAnd().IsMatch(name) && i + 1 < top.Count && LooksLikeName(top[i + 1].Text))
+                name = name + " " + CleanName(top[i + 1].Text);
+            return new FieldValue<string>(name, Scale(0.75, l));
         }
         foreach (var l in top.Take(5))
         {
@@ -223,6 +231,11 @@ public static partial class ReceiptFieldExtractor
     private static string CleanName(string text)
     {
         var s = RegistrationNumber().Replace(text, "");
+        // "DIMILIKI: BANH MI CAFE SDN BHD" (owned by): the name follows the colon.
+        var colon = s.LastIndexOf(':');
+        if (colon >= 0 && colon < s.Length - 3) s = s[(colon + 1)..];
+        // OCR debris before the name: "7 AEON CO. (M) BHD", "» CO.".
+        s = LeadingDebris().Replace(s, "");
         s = s.Trim(' ', '-', ':', '*', '.', ',', '|', '_', '~', '=', '"', '\'');
         // Keep the full stop of an abbreviated suffix (SDN. BHD.) that the trim removed.
         if (text.TrimEnd().EndsWith("BHD.", StringComparison.Ordinal) && s.EndsWith("BHD", StringComparison.Ordinal)) s += ".";
@@ -346,6 +359,12 @@ public static partial class ReceiptFieldExtractor
 
     [GeneratedRegex(@"\bJALAN\b|\bJLN\b|\bROAD\b|\bRD\b|\bSTREET\b|\bST\.?\s|\bLOT\b|\bNO\.?\s?\d|\bTAMAN\b|\bLORONG\b|\bFLOOR\b|\bSHOP\s?\d|\bBLOCK\b|\bBLK\b|\bTOWER\b|\bBUILDING\b|\bJOHOR\b|\bSELANGOR\b|\d{5}|[\u4E00-\u9FFF]+(?:街|道|路)\d|\d+號|地址|樓|地下|舖")]
     private static partial Regex AddressWord();
+
+    [GeneratedRegex(@"^[^A-Z0-9\u4E00-\u9FFF(]+")]
+    private static partial Regex LeadingDebris();
+
+    [GeneratedRegex(@"(?:&|\bAND)$")]
+    private static partial Regex TrailingAnd();
 
     [GeneratedRegex(@"\(?\s*(?:CO\.?\s?)?(?:REG\.?\s?)?(?:NO\.?)?\s?[:.]?\s?\d{4,}\s?-?\s?[A-Z]?\s*\)?\s*$")]
     private static partial Regex RegistrationNumber();

@@ -60,6 +60,8 @@ public static partial class ReceiptText
             Add(list, m.Index, Int(m, "y"), Month(m.Groups["mon"].Value), Int(m, "d"));
         foreach (Match m in MonthNameDay().Matches(normalised))
             Add(list, m.Index, Int(m, "y"), Month(m.Groups["mon"].Value), Int(m, "d"));
+        foreach (Match m in Compact().Matches(normalised))
+            Add(list, m.Index, Int(m, "y"), Int(m, "m"), Int(m, "d"));
         list.Sort((x, y) => x.Index.CompareTo(y.Index));
         return list;
     }
@@ -79,7 +81,8 @@ public static partial class ReceiptText
     private static void Add(List<DateToken> list, int index, int year, int month, int day)
     {
         if (year < 100) year += 2000;
-        if (year is < 1990 or > 2099 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)) return;
+        // Receipts are recent; a 2048 is an OCR slip, and the next date on the page is a better bet.
+        if (year is < 1990 or > 2039 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)) return;
         if (list.Any(d => Math.Abs(d.Index - index) < 3)) return;
         list.Add(new DateToken(new DateOnly(year, month, day), index));
     }
@@ -118,6 +121,9 @@ public static partial class ReceiptText
 
     [GeneratedRegex(@"(?<!\d)(?<d>\d{1,2})\s?[-/ ]?\s?(?<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s?[-/ ,]?\s?(?<y>\d{4}|\d{2})(?!\d)")]
     private static partial Regex DayMonthName();
+
+    [GeneratedRegex(@"(?<![\dA-Z])(?<y>20\d{2})(?<m>0[1-9]|1[0-2])(?<d>0[1-9]|[12]\d|3[01])(?!\d)")]
+    private static partial Regex Compact();
 
     [GeneratedRegex(@"(?<![A-Z])(?<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s(?<d>\d{1,2}),?\s(?<y>\d{4})(?!\d)")]
     private static partial Regex MonthNameDay();
