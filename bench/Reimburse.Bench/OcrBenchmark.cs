@@ -15,7 +15,7 @@ public sealed class OcrBenchmark : IBenchmark
 {
     public string Name => "ocr";
 
-    public string Description => "ocr --dataset DIR [--limit N] [--parallel P] [--verbose] | ocr --synthetic N";
+    public string Description => "ocr --dataset DIR | --synthetic N [--limit N] [--parallel P] [--languages auto|eng|chi_tra+eng] [--preprocess] [--verbose] [--explain ID] [--ocr-cache DIR]";
 
     private sealed record Item(string Id, byte[] Content, Dictionary<string, string?> Truth);
 
@@ -26,7 +26,7 @@ public sealed class OcrBenchmark : IBenchmark
         string? dataset = null;
         int limit = int.MaxValue, parallel = 2, synthetic = 0;
         bool verbose = false, preprocess = false;
-        var languages = "auto";
+        var languages = "auto";  // SROIE is English; --languages chi_tra+eng gives the product default.
         string? cache = null, explain = null;
         for (var i = 0; i < args.Length; i++)
         {

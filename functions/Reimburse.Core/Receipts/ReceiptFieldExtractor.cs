@@ -255,6 +255,8 @@ public static partial class ReceiptFieldExtractor
     private static readonly (Regex Pattern, string Code, double Confidence)[] CurrencyRules =
     [
         (new Regex(@"HK\$|\bHKD\b|港幣|港元", RegexOptions.CultureInvariant), "HKD", 0.95),
+        // OCR reads HK$ as HKS / HK5 before an amount.
+        (new Regex(@"\bHK[S5]\s?\d|\bHK[S5]$|\bHK[S5]\s", RegexOptions.CultureInvariant | RegexOptions.Multiline), "HKD", 0.8),
         (new Regex(@"\bMOP\b|澳門元|澳門幣|葡幣", RegexOptions.CultureInvariant), "MOP", 0.95),
         (new Regex(@"\bRMB\b|\bCNY\b|人民幣", RegexOptions.CultureInvariant), "CNY", 0.95),
         (new Regex(@"US\$|\bUSD\b", RegexOptions.CultureInvariant), "USD", 0.95),

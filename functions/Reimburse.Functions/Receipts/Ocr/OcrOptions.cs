@@ -19,8 +19,12 @@ public sealed class OcrOptions : IValidatableObject
     /// <summary>Path or name of the tesseract executable.</summary>
     public string TesseractPath { get; set; } = "tesseract";
 
-    /// <summary>"auto" (English first, Chinese+English when the page looks Chinese) or a tesseract language list such as "eng+chi_tra".</summary>
-    public string TesseractLanguages { get; set; } = "auto";
+    /// <summary>
+    /// A tesseract language list, or "auto" (English first, Chinese+English only when the page looks Chinese: about
+    /// twice as fast on English receipts but misses Chinese merchant names on mostly-English bilingual receipts).
+    /// Default chi_tra+eng: measured on the synthetic Hong Kong set, merchant 100% against 70% with "auto".
+    /// </summary>
+    public string TesseractLanguages { get; set; } = "chi_tra+eng";
 
     /// <summary>
     /// Grey + 200% upscale with ImageMagick before OCR for images under 1000 px wide. Off by default: measured on
