@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Reimburse.Core.Receipts;
+
+/// <summary>Text primitives shared by the extractors: normalisation, amounts and dates as printed on receipts.</summary>
+public static partial class ReceiptText
+{
+    /// <summary>NFKC (full-width digits, ＄ and ：become ASCII), upper-case, single spaces.</summary>
+    public static string Normalise(string line)
+    {
+        var s = line.Normalize(NormalizationForm.FormKC).ToUpperInvariant();
+        s = Spaces().Replace(s, " ").Trim();
+        // OCR often splits an amount at its decimal point ("73. 00", "295 .00").
+        s = SplitDecimal().Replace(s, "$1.$2");
+        // Systematic OCR slips in the Malaysian company suffix (SON BHD, SDNBHD, SIN BHD).
+        return SdnBhd().Replace(s, "SDN BHD");
+    }
+
+    /// <summary>An amount found in a line, with where it starts (amounts are read right to left on receipts).</summary>
+    public readonly record struct AmountToken(decimal Value, int Index, string? CurrencyMark);
+
+    /// <summary>Amounts with two decimals (1,234.50 / 9.00 / 9,00 / RM9.00 / HK$ 12.30); dates and times never match.</summary>
+    public static IReadOnlyList<AmountToken> Amounts(string normalised, bool loose = false)
+    {
+        var list = new List<AmountToken>();
+        foreach (Match m in (loose ? LooseAmount() : StrictAmount()).Matches(normalised))
+        {
+            var num = m.Groups["num"].Value;
+            if (DecimalComma().IsMatch(num)) num = num.Replace(',', '.');
+            else num = num.Replace(",", "", StringComparison.Ordinal);
+            if (!decimal.TryParse(num, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)) continue;
+            if (m.Groups["neg"].Success) value = -value;
+            var cur = m.Groups["cur"].Success ? m.Groups["cur"].Value : null;
+            list.Add(new AmountToken(value, m.Index, cur));
+        }
+        return list;
+    }
+
+    /// <summary>A date found in a line.</summary>
+    public readonly record struct DateToken(DateOnly Value, int Index);
+
+    /// <summary>
+    /// Dates as receipts print them: 2024-03-05, 2024年3月5日, 05/03/2024, 05-03-24, 05-Mar-2024, 05 MAR 2018, Mar 5, 2024.
+    /// Numeric d/m/y is day-first (Hong Kong, Malaysia) unless the middle number cannot be a month.
+    /// </summary>
+    public static IReadOnlyList<DateToken> Dates(string normalised)
+    {
+        var list = new List<DateToken>();
+        foreach (Match m in YearFirst().Matches(normalised))
+            Add(list, m.Index, Int(m, "y"), Int(m, "m"), Int(m, "d"));
+        foreach (Match m in DayFirst().Matches(normalised))
+        {
+            int a = Int(m, "a"), b = Int(m, "b"), y = Int(m, "y");
+            if (b > 12 && a <= 12) Add(list, m.Index, y, a, b);
+            else Add(list, m.Index, y, b, a);
+        }
+        foreach (Match m in DayMonthName().Matches(normalised))
+            Add(list, m.Index, Int(m, "y"), Month(m.Groups["mon"].Value), Int(m, "d"));
+        foreach (Match m in MonthNameDay().Matches(normalised))
+            Add(list, m.Index, Int(m, "y"), Month(m.Groups["mon"].Value), Int(m, "d"));
+        foreach (Match m in Compact().Matches(normalised))
+            Add(list, m.Index, Int(m, "y"), Int(m, "m"), Int(m, "d"));
+        list.Sort((x, y) => x.Index.CompareTo(y.Index));
+        return list;
+    }
+
+    /// <summary>Parses a date string the way receipts print it (used to normalise keys in the benchmark too).</summary>
+    public static DateOnly? ParseDate(string text) => Dates(Normalise(text)) is [var first, ..] ? first.Value : null;
+
+    /// <summary>Parses a money amount, tolerating currency marks ("$8.20", "RM 9.00", "1,234.50", "120").</summary>
+    public static decimal? ParseAmount(string text)
+    {
+        var n = Normalise(text);
+        if (Amounts(n) is [.., var last]) return last.Value;
+        if (Amounts(n, loose: true) is [.., var l]) return l.Value;
+        return null;
+    }
+
+    private static void Add(List<DateToken> list, int index, int year, int month, int day)
+    {
+        if (year < 100) year += 2000;
+        // Receipts are recent; a 2048 is an OCR slip, and the next date on the page is a better bet.
+        if (year is < 1990 or > 2039 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)) return;
+        if (list.Any(d => Math.Abs(d.Index - index) < 3)) return;
+        list.Add(new DateToken(new DateOnly(year, month, day), index));
+    }
+
+    private static int Int(Match m, string group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+
+    private static int Month(string name) => name[..3] switch
+    {
+        "JAN" => 1, "FEB" => 2, "MAR" => 3, "APR" => 4, "MAY" => 5, "JUN" => 6,
+        "JUL" => 7, "AUG" => 8, "SEP" => 9, "OCT" => 10, "NOV" => 11, "DEC" => 12, _ => 0,
+    };
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Spaces();
+
+    [GeneratedRegex(@"(\d)(?:\s\.|\.\s)(\d{2})(?!\d)")]
+    private static partial Regex SplitDecimal();
+
+    [GeneratedRegex(@"\bS[O0DBI]N\.?\s?B[HN]D\b|\bSDNBHD\b")]
+    private static partial Regex SdnBhd();
+
+    [GeneratedRegex(@"^\d+,\d{2}$")]
+    private static partial Regex DecimalComma();
+
+    [GeneratedRegex(@"(?<![\d.,])(?<neg>-)?(?<cur>HK\$|US\$|S\$|MOP\$?|RMB|RM|\$|¥|€|£)?\s?(?<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2}|\d+,\d{2})(?![\d%])(?![.,:/-]\d)")]
+    private static partial Regex StrictAmount();
+
+    [GeneratedRegex(@"(?<![\d.,:/-])(?<neg>-)?(?<cur>HK\$|US\$|S\$|MOP\$?|RMB|RM|\$|¥|€|£)?\s?(?<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d%])(?![.,:/-]\d)")]
+    private static partial Regex LooseAmount();
+
+    [GeneratedRegex(@"(?<!\d)(?<y>(?:19|20)\d{2})\s?(?:[-/.]|年)\s?(?<m>\d{1,2})\s?(?:[-/.]|月)\s?(?<d>\d{1,2})(?!\d)")]
+    private static partial Regex YearFirst();
+
+    [GeneratedRegex(@"(?<![\d.])(?<a>\d{1,2})\s?(?<sep>[-/.])\s?(?<b>\d{1,2})\s?\k<sep>\s?(?<y>\d{4}|\d{2})(?![\d])")]
+    private static partial Regex DayFirst();
+
+    [GeneratedRegex(@"(?<!\d)(?<d>\d{1,2})\s?[-/ ]?\s?(?<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s?[-/ ,]?\s?(?<y>\d{4}|\d{2})(?!\d)")]
+    private static partial Regex DayMonthName();
+
+    [GeneratedRegex(@"(?<![\dA-Z])(?<y>20\d{2})(?<m>0[1-9]|1[0-2])(?<d>0[1-9]|[12]\d|3[01])(?!\d)")]
+    private static partial Regex Compact();
+
+    [GeneratedRegex(@"(?<![A-Z])(?<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s(?<d>\d{1,2}),?\s(?<y>\d{4})(?!\d)")]
+    private static partial Regex MonthNameDay();
+}
