@@ -27,10 +27,22 @@ public sealed record ClaimView(
     /// <summary>Risk score, level, reasons and model version, once the claim was scored.</summary>
     public Risk.RiskView? Risk { get; init; }
 
+    /// <summary>Per receipt: what OCR read and how sure it is (empty until read).</summary>
+    public IReadOnlyList<Receipts.ReceiptReadingView>? ReceiptReadings { get; init; }
+
+    /// <summary>Where the claim and its receipts disagree (amount, date, merchant, currency).</summary>
+    public IReadOnlyList<Receipts.ReceiptFindingView>? Findings { get; init; }
+
+    /// <summary>Fields the system filled from the receipt (drafts from dropped files).</summary>
+    public IReadOnlyList<string>? AutofilledFields { get; init; }
+
     /// <summary>The claim with what later stages recorded on it (risk, receipt readings, workflow).</summary>
     public static ClaimView From(StoredClaim stored) => From(stored.Claim) with
     {
         Risk = Reimburse.Functions.Risk.RiskStep.ViewOf(stored.Raw),
+        ReceiptReadings = Reimburse.Functions.Receipts.ReceiptUnderstanding.ReadingsOf(stored.Raw),
+        Findings = Reimburse.Functions.Receipts.ReceiptUnderstanding.FindingsOf(stored.Raw),
+        AutofilledFields = stored.Raw.GetString("AutofilledFields") is { Length: > 0 } f ? f.Split(',') : null,
     };
 
     public static ClaimView From(Claim c) => new(

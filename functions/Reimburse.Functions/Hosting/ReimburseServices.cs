@@ -4,6 +4,7 @@ using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Inbox;
 using Reimburse.Functions.Risk;
+using Reimburse.Functions.Receipts;
 using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
 using Reimburse.Storage;
@@ -53,6 +54,7 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
+        services.AddReceiptUnderstanding();
         services.AddRiskPipeline();
         services.AddSingleton<DemoHistorySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());

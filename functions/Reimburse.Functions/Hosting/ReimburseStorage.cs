@@ -73,6 +73,8 @@ public sealed class ReimburseStorage
             Inbox.CreateIfNotExistsAsync(cancellationToken),
             Quarantine.CreateIfNotExistsAsync(cancellationToken),
             Config.CreateIfNotExistsAsync(cancellationToken),
+            Container("receipt-readings").CreateIfNotExistsAsync(cancellationToken),
+            Container("risk-models").CreateIfNotExistsAsync(cancellationToken),
         };
         tasks.AddRange(extraQueues.Distinct(StringComparer.Ordinal).Select(q => Queue(q).CreateIfNotExistsAsync(cancellationToken)));
         await Task.WhenAll(tasks);

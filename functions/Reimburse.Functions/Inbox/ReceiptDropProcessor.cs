@@ -91,6 +91,8 @@ public sealed partial class ReceiptDropProcessor(
         {
             // Created by an earlier attempt.
         }
+        // OCR is slow: it runs from its own queue, and fills the draft's fields when done.
+        await storage.Queue(Receipts.DraftAutofillHandler.Queue).SendMessageAsync(QueueMessages.Encode(new Receipts.DraftReceiptsDropped(claimId)), cancellationToken: cancellationToken);
         await DeleteFromInboxAsync(blobName, download.Properties.ETag, cancellationToken);
         return new DropOutcome(blobName, claimId, null);
     }
