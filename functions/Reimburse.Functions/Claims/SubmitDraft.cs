@@ -77,12 +77,21 @@ public static class SubmitDraft
             return Problems.Problem(409, Problems.Conflict, "Already submitted", $"The claim is {stored.Claim.Status}.");
         }
 
+        // Which values the claimant changed from what the receipt filled in: the "touchless" KPI counts claims with none.
+        var before = stored.Claim.Fields;
+        var edited = new List<string>();
+        if (before.Amount is not null && update.Amount is not null && update.Amount != before.Amount) edited.Add("amount");
+        if (before.ExpenseDate is not null && update.ExpenseDate is not null && update.ExpenseDate != before.ExpenseDate) edited.Add("expenseDate");
+        if (before.Merchant is not null && update.Merchant is not null && update.Merchant != before.Merchant) edited.Add("merchant");
+        if (before.Category is not null && update.Category is not null && update.Category != before.Category) edited.Add("category");
+        if (before.Currency is not null && update.Currency is not null && update.Currency != before.Currency) edited.Add("currency");
+
         await storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(id, now)), cancellationToken: cancellationToken);
         var (result, error) = await claims.ChangeAsync(id, current =>
         {
             var (next, err) = ClaimLifecycle.Submit(current.Claim, completed, now);
             return next is null ? (null, err) : (new ClaimChange(next, new AuditDraft("claim.submitted", caller.Id, caller.PrimaryRole, caller.SourceIp,
-                JsonSerializer.Serialize(new { source = current.Claim.Source.ToString().ToLowerInvariant(), amount = completed.Money?.ToString(), category = completed.Category }))), null);
+                JsonSerializer.Serialize(new { source = current.Claim.Source.ToString().ToLowerInvariant(), amount = completed.Money?.ToString(), category = completed.Category, edited }))), null);
         }, cancellationToken);
         if (result is null || error is not null)
         {
