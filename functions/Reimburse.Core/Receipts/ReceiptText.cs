@@ -48,6 +48,8 @@ public static partial class ReceiptText
     public static IReadOnlyList<DateToken> Dates(string normalised)
     {
         var list = new List<DateToken>();
+        // OCR reads a leading zero as the letter O ("O7/01/18"); only inside date-shaped tokens.
+        normalised = OcrDate().Replace(normalised, m => m.Value.Replace('O', '0'));
         foreach (Match m in YearFirst().Matches(normalised))
             Add(list, m.Index, Int(m, "y"), Int(m, "m"), Int(m, "d"));
         foreach (Match m in DayFirst().Matches(normalised))
@@ -94,6 +96,9 @@ public static partial class ReceiptText
         "JAN" => 1, "FEB" => 2, "MAR" => 3, "APR" => 4, "MAY" => 5, "JUN" => 6,
         "JUL" => 7, "AUG" => 8, "SEP" => 9, "OCT" => 10, "NOV" => 11, "DEC" => 12, _ => 0,
     };
+
+    [GeneratedRegex(@"(?<![A-Z0-9])[O0-9]{1,2}[/.-][O0-9]{1,2}[/.-][O0-9]{2,4}(?![A-Z0-9])")]
+    private static partial Regex OcrDate();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();

@@ -118,6 +118,8 @@ public class ReceiptFieldExtractorTests
     [InlineData("Mar 5, 2024", 2024, 3, 5)]
     [InlineData("２０２４年３月５日", 2024, 3, 5)]
     [InlineData("DATE 05.03.2024", 2024, 3, 5)]
+    [InlineData("O7/01/18 14:41", 2018, 1, 7)]
+    [InlineData("DATE 20180304", 2018, 3, 4)]
     public void Extract_DateFormats_ReadsDate(string line, int y, int m, int d)
     {
         var fields = Extract("SHOP LTD\n" + line + "\nTOTAL 1.00");

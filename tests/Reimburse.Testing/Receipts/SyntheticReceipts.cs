@@ -228,13 +228,30 @@ public static class SyntheticReceipts
     /// <summary>Renders lines in Noto Sans Mono CJK TC on tinted paper with slight rotation, blur and noise.</summary>
     public static async Task<byte[]> RenderAsync(IReadOnlyList<string> lines, int seed, Random rng, CancellationToken cancellationToken = default)
     {
+        var angle = (rng.NextDouble() * 2 - 1) * 1.2;
+        var noise = 0.2 + rng.NextDouble() * 0.3;
+        var size = 30 + rng.Next(0, 5);
+        // ImageMagick 6's label coder refuses some long multi-line CJK texts at some point sizes ("width or height
+        // exceeds limit"); a slightly smaller size renders.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RenderOnceAsync(lines, seed, angle, noise, size, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException) when (attempt < 4)
+            {
+                size -= 1;
+            }
+        }
+    }
+
+    private static async Task<byte[]> RenderOnceAsync(IReadOnlyList<string> lines, int seed, double angle, double noise, int size, CancellationToken cancellationToken)
+    {
         var dir = Directory.CreateTempSubdirectory("reimburse-synth-");
         try
         {
             var output = Path.Combine(dir.FullName, "receipt.jpg");
-            var angle = (rng.NextDouble() * 2 - 1) * 1.2;
-            var noise = 0.2 + rng.NextDouble() * 0.3;
-            var size = 30 + rng.Next(0, 5);
             var psi = new ProcessStartInfo("convert") { RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[]
             {
