@@ -51,6 +51,7 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
+        services.AddWorkflowRuntime();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -89,6 +90,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.MapWorkflowEndpoints();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
         {
