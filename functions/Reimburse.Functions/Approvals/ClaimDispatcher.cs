@@ -41,17 +41,19 @@ public sealed partial class ClaimDispatcher(
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Seq, string IndexedFor)> _dispatched = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly Channel<string> _work = Channel.CreateUnbounded<string>();
     private int _warnedNoSender;
 
     /// <summary>What this process committed for a claim and has not dispatched yet. Complete when it covers everything since
-    /// the last dispatched watermark, so the dispatch needs no read.</summary>
+    /// the last watermark this process wrote (or since creation), so the dispatch needs no read.</summary>
     private sealed class Pending
     {
         public bool Complete;
         public long LastSeq;
+        public ETag DispatchETag;
         public required StoredClaim Latest;
         public List<AuditEntry> Entries { get; } = [];
         public List<TableEntity> Outbox { get; } = [];
@@ -65,28 +67,28 @@ public sealed partial class ClaimDispatcher(
         var outbox = commit.ExtraRows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal)).ToList();
         lock (_gate)
         {
-            if (_pending.Count > 50_000)
+            if (_pending.Count > 50_000 || _dispatched.Count > 50_000)
             {
-                _pending.Clear(); // memory bound; a dispatch without memory reads the partition instead
+                // Memory bound; a dispatch without memory reads the partition instead.
+                _pending.Clear();
+                _dispatched.Clear();
             }
-            var previousPending = commit.Previous?.Raw.GetBoolean(ClaimStore.DispatchPendingProperty) == true;
-            if (commit.Previous is null || !previousPending)
-            {
-                var p = new Pending { Complete = true, Latest = commit.Claim, LastSeq = commit.Claim.AuditSequence };
-                p.Entries.AddRange(commit.Entries);
-                p.Outbox.AddRange(outbox);
-                _pending[id] = p;
-            }
-            else if (_pending.TryGetValue(id, out var p) && p.Complete && p.LastSeq == commit.Previous.AuditSequence)
+            var previousSeq = commit.Previous?.AuditSequence ?? 0;
+            if (_pending.TryGetValue(id, out var p) && p.Complete && p.LastSeq == previousSeq)
             {
                 p.Entries.AddRange(commit.Entries);
                 p.Outbox.AddRange(outbox);
                 p.Latest = commit.Claim;
                 p.LastSeq = commit.Claim.AuditSequence;
+                p.DispatchETag = commit.DispatchETag;
             }
             else
             {
-                _pending[id] = new Pending { Complete = false, Latest = commit.Claim, LastSeq = commit.Claim.AuditSequence };
+                var complete = commit.Previous is null || (_dispatched.TryGetValue(id, out var d) && d.Seq == previousSeq);
+                p = new Pending { Complete = complete, Latest = commit.Claim, LastSeq = commit.Claim.AuditSequence, DispatchETag = commit.DispatchETag };
+                p.Entries.AddRange(commit.Entries);
+                p.Outbox.AddRange(outbox);
+                _pending[id] = p;
             }
         }
         // Submitted and Received are pipeline stages: the pipeline's next commit follows at once, and dispatching that one
@@ -144,18 +146,28 @@ public sealed partial class ClaimDispatcher(
     private async Task DispatchCoreAsync(string claimId, CancellationToken cancellationToken)
     {
         Pending? memory;
+        (long Seq, string IndexedFor) known = default;
         lock (_gate)
         {
             _pending.Remove(claimId, out memory);
+            _dispatched.TryGetValue(claimId, out known);
         }
         TableEntity row;
         IReadOnlyList<AuditEntry> entries;
         IReadOnlyList<TableEntity> outbox;
+        ETag markerETag;
+        long auditMark;
+        int outboxMark;
+        string indexedFor;
         if (memory is { Complete: true })
         {
             row = memory.Latest.Raw;
             entries = memory.Entries;
             outbox = memory.Outbox;
+            markerETag = memory.DispatchETag;
+            auditMark = known.Seq;
+            outboxMark = 0;
+            indexedFor = known.IndexedFor ?? "";
         }
         else
         {
@@ -165,13 +177,16 @@ public sealed partial class ClaimDispatcher(
                 rows.Add(e);
             }
             var claimRow = rows.FirstOrDefault(r => r.RowKey == ClaimStore.ClaimRowKey);
-            if (claimRow is null || claimRow.GetBoolean(ClaimStore.DispatchPendingProperty) != true)
+            var marker = rows.FirstOrDefault(r => r.RowKey == ClaimStore.DispatchRowKey);
+            if (claimRow is null || marker is null || marker.GetBoolean(ClaimStore.DispatchPendingProperty) != true)
             {
                 return;
             }
             row = claimRow;
-            var auditMark = row.GetInt64(DispatchedAuditProperty) ?? 0;
-            var outboxMark = row.GetInt32(DispatchedOutboxProperty) ?? 0;
+            markerETag = marker.ETag;
+            auditMark = marker.GetInt64(DispatchedAuditProperty) ?? 0;
+            outboxMark = marker.GetInt32(DispatchedOutboxProperty) ?? 0;
+            indexedFor = marker.GetString(IndexedForProperty) ?? "";
             entries = rows.Where(r => r.RowKey.StartsWith(ClaimStore.AuditRowPrefix, StringComparison.Ordinal))
                 .Select(AuditEntityMapper.FromEntity).Where(a => a.Sequence > auditMark).OrderBy(a => a.Sequence).ToList();
             outbox = rows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal) && WorkflowRows.OutboxVersion(r.RowKey) > outboxMark)
@@ -222,41 +237,36 @@ public sealed partial class ClaimDispatcher(
 
         // 3. Pending-approvals index: add rows for principals not indexed yet (readers drop stale rows).
         var principals = ApprovalWorkflow.Principals(state);
-        var indexed = (row.GetString(IndexedForProperty) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var indexed = indexedFor.Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var user in principals.Except(indexed, StringComparer.Ordinal))
         {
             work.Add(index.AddAsync(user, claimId, state.Version, cancellationToken));
         }
         await Task.WhenAll(work);
 
-        // 4. Watermarks: only if nobody changed the claim meanwhile (their change is dispatched on its own).
-        var mark = new TableEntity(claimId, ClaimStore.ClaimRowKey)
+        // 4. Watermarks on the dispatch marker, only if no change marked it again meanwhile (that change is dispatched on
+        //    its own). The claim row is not touched, so decisions never lose a race against the dispatcher.
+        var seq = Math.Max(stored.AuditSequence, auditMark);
+        var principalsText = string.Join(',', principals);
+        var mark = new TableEntity(claimId, ClaimStore.DispatchRowKey)
         {
             [ClaimStore.DispatchPendingProperty] = false,
-            [DispatchedAuditProperty] = Math.Max(stored.AuditSequence, row.GetInt64(DispatchedAuditProperty) ?? 0),
-            [DispatchedOutboxProperty] = Math.Max(state.Version, row.GetInt32(DispatchedOutboxProperty) ?? 0),
-            [IndexedForProperty] = string.Join(',', principals),
+            [DispatchedAuditProperty] = seq,
+            [DispatchedOutboxProperty] = Math.Max(state.Version, outboxMark),
+            [IndexedForProperty] = principalsText,
         };
         try
         {
-            var etag = await storage.Claims.UpdateEntityAsync(mark, row.ETag, TableUpdateMode.Merge, cancellationToken);
-            var merged = new TableEntity(claimId, ClaimStore.ClaimRowKey);
-            foreach (var (k, v) in row)
+            await storage.Claims.UpdateEntityAsync(mark, markerETag, TableUpdateMode.Merge, cancellationToken);
+            lock (_gate)
             {
-                merged[k] = v;
+                _dispatched[claimId] = (seq, principalsText);
             }
-            foreach (var (k, v) in mark)
-            {
-                merged[k] = v;
-            }
-            merged.ETag = etag;
-            services.GetRequiredService<ClaimStore>().Remember(ClaimEntityMapper.FromEntity(merged));
             LogDispatched(logger, claimId, outbox.Count, entries.Count);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
-            // Changed (or dispatched by another instance) since we read it: that change carries the flag and its own dispatch.
-            services.GetRequiredService<ClaimStore>().Forget(claimId);
+            // Marked again (or dispatched by another instance) since we read it: that change carries its own dispatch.
         }
     }
 
@@ -353,7 +363,7 @@ public sealed partial class ClaimDispatchSweeper(ReimburseStorage storage, Claim
     {
         var before = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.SweepAfterSeconds);
         var due = new List<string>();
-        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq '{ClaimStore.ClaimRowKey}' and {ClaimStore.DispatchPendingProperty} eq true", cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq '{ClaimStore.DispatchRowKey}' and {ClaimStore.DispatchPendingProperty} eq true", cancellationToken: cancellationToken))
         {
             if (e.Timestamp is null || e.Timestamp < before)
             {

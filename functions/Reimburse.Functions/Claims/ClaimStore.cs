@@ -22,8 +22,8 @@ public sealed record ClaimChange(
     IReadOnlyList<TableEntity>? ExtraRows = null);
 
 /// <summary>A committed change of a claim partition: the new row, the row it replaced (null on create), the audit entries
-/// and extra rows written in the same batch.</summary>
-public sealed record ClaimCommit(StoredClaim Claim, StoredClaim? Previous, IReadOnlyList<AuditEntry> Entries, IReadOnlyList<TableEntity> ExtraRows);
+/// and extra rows written in the same batch, and the ETag of the dispatch marker it set.</summary>
+public sealed record ClaimCommit(StoredClaim Claim, StoredClaim? Previous, IReadOnlyList<AuditEntry> Entries, IReadOnlyList<TableEntity> ExtraRows, ETag DispatchETag);
 
 /// <summary>Told synchronously after every committed claim batch (must not block: hand work to the background).</summary>
 public interface IClaimCommitListener
@@ -39,9 +39,15 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
 {
     public const string ClaimRowKey = "claim";
     public const string AuditRowPrefix = "audit-";
-    /// <summary>Set on the claim row in every committing batch; the post-commit dispatcher clears it once it has carried out
-    /// what the change queued (outbox rows, audit observers), so a crash in between is found and finished by a sweeper.</summary>
-    public const string DispatchPendingProperty = "DispatchPending";
+    /// <summary>A row of the claim's partition that every committing batch marks Pending (UpsertMerge); the post-commit
+    /// dispatcher clears it (If-Match on this row only, so it never races the claim row) once it has carried out what the
+    /// change queued — outbox rows, audit observers — and a sweeper finds what a crash left Pending.</summary>
+    public const string DispatchRowKey = "dispatch";
+    public const string DispatchPendingProperty = "Pending";
+
+    /// <summary>The dispatch marker written in the same batch as a change.</summary>
+    public static TableEntity DispatchMarker(string claimId, DateTimeOffset now) =>
+        new(claimId, DispatchRowKey) { [DispatchPendingProperty] = true, ["ChangedAt"] = now.UtcDateTime };
 
     private readonly IClaimCommitListener[] _listeners = listeners.ToArray();
     // The row this process last read or wrote, per claim: the first attempt of a change starts from it instead of reading
@@ -85,16 +91,16 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         {
             entity["RequestHash"] = requestHash;
         }
-        entity[DispatchPendingProperty] = true;
         var results = await storage.Claims.SubmitTransactionAsync(
         [
             new(TableTransactionActionType.Add, entity),
             new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
+            new(TableTransactionActionType.UpsertMerge, DispatchMarker(claim.Id, entry.At)),
         ], cancellationToken);
         entity.ETag = results[0].ETag;
         var created = new StoredClaim(claim, entity.ETag, entry.Sequence, entry.Hash, requestHash, entity);
         Remember(claim.Id, created);
-        Notify(new ClaimCommit(created, null, [entry], []));
+        Notify(new ClaimCommit(created, null, [entry], [], results[^1].ETag));
         return created;
     }
 
@@ -138,17 +144,17 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
             {
                 if (v is null) entity.Remove(k); else entity[k] = v;
             }
-            entity[DispatchPendingProperty] = true;
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, entity, current.ETag) };
             actions.AddRange(entries.Select(e => new TableTransactionAction(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(e))));
             actions.AddRange((change.ExtraRows ?? []).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+            actions.Add(new(TableTransactionActionType.UpsertMerge, DispatchMarker(claimId, now)));
             try
             {
                 var results = await storage.Claims.SubmitTransactionAsync(actions, cancellationToken);
                 entity.ETag = results[0].ETag;
                 var stored = new StoredClaim(change.Claim, entity.ETag, seq, head, current.RequestHash, entity);
                 Remember(claimId, stored);
-                Notify(new ClaimCommit(stored, current, entries, change.ExtraRows ?? []));
+                Notify(new ClaimCommit(stored, current, entries, change.ExtraRows ?? [], results[^1].ETag));
                 return (stored, null);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
@@ -171,12 +177,6 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         }
         return list;
     }
-
-    /// <summary>Forgets the remembered copy of a claim (after another writer, e.g. the dispatcher, changed its row).</summary>
-    public void Forget(string claimId) => _recent.TryRemove(claimId, out _);
-
-    /// <summary>Remembers a row this process just wrote outside <see cref="ChangeAsync"/> (the dispatcher's watermark update).</summary>
-    public void Remember(StoredClaim stored) => Remember(stored.Claim.Id, stored);
 
     private void Notify(ClaimCommit commit)
     {
