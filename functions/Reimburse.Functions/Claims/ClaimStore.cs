@@ -21,14 +21,38 @@ public sealed record ClaimChange(
     IReadOnlyList<AuditDraft>? MoreAudits = null,
     IReadOnlyList<TableEntity>? ExtraRows = null);
 
+/// <summary>A committed change of a claim partition: the new row, the row it replaced (null on create), the audit entries
+/// and extra rows written in the same batch, and the ETag of the dispatch marker it set.</summary>
+public sealed record ClaimCommit(StoredClaim Claim, StoredClaim? Previous, IReadOnlyList<AuditEntry> Entries, IReadOnlyList<TableEntity> ExtraRows, ETag DispatchETag);
+
+/// <summary>Told synchronously after every committed claim batch (must not block: hand work to the background).</summary>
+public interface IClaimCommitListener
+{
+    void OnCommitted(ClaimCommit commit);
+}
+
 /// <summary>The claims table: the claim row and its audit chain share one partition, so every change and its audit
 /// entry commit in one batch. Appending audit row N+1 with an Add is also the concurrency guard: two writers that read the
 /// same state both try to add the same row key, and only one batch can win (this holds even where the emulator does not
 /// enforce If-Match inside batches).</summary>
-public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
+public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEnumerable<IClaimCommitListener> listeners)
 {
     public const string ClaimRowKey = "claim";
     public const string AuditRowPrefix = "audit-";
+    /// <summary>A row of the claim's partition that every committing batch marks Pending (UpsertMerge); the post-commit
+    /// dispatcher clears it (If-Match on this row only, so it never races the claim row) once it has carried out what the
+    /// change queued — outbox rows, audit observers — and a sweeper finds what a crash left Pending.</summary>
+    public const string DispatchRowKey = "dispatch";
+    public const string DispatchPendingProperty = "Pending";
+
+    /// <summary>The dispatch marker written in the same batch as a change.</summary>
+    public static TableEntity DispatchMarker(string claimId, DateTimeOffset now) =>
+        new(claimId, DispatchRowKey) { [DispatchPendingProperty] = true, ["ChangedAt"] = now.UtcDateTime };
+
+    private readonly IClaimCommitListener[] _listeners = listeners.ToArray();
+    // The row this process last read or wrote, per claim: the first attempt of a change starts from it instead of reading
+    // again (the If-Match / audit-row Add guard turns a stale copy into one retried attempt, never a lost update).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StoredClaim> _recent = new(StringComparer.Ordinal);
 
     public static string AuditRowKey(long sequence) => AuditRowPrefix + sequence.ToString("D10", CultureInfo.InvariantCulture);
 
@@ -39,7 +63,23 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
             return null;
         }
         var entity = await storage.Claims.GetEntityIfExistsAsync(claimId, ClaimRowKey, cancellationToken: cancellationToken);
-        return entity is null ? null : ClaimEntityMapper.FromEntity(entity);
+        var stored = entity is null ? null : ClaimEntityMapper.FromEntity(entity);
+        Remember(claimId, stored);
+        return stored;
+    }
+
+    private void Remember(string claimId, StoredClaim? stored)
+    {
+        if (stored is null)
+        {
+            _recent.TryRemove(claimId, out _);
+            return;
+        }
+        if (_recent.Count > 10_000)
+        {
+            _recent.Clear();
+        }
+        _recent[claimId] = stored;
     }
 
     /// <summary>Writes a new claim with its first audit entry. Throws 409 when the id exists.</summary>
@@ -55,9 +95,13 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
         [
             new(TableTransactionActionType.Add, entity),
             new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
+            new(TableTransactionActionType.UpsertMerge, DispatchMarker(claim.Id, entry.At)),
         ], cancellationToken);
         entity.ETag = results[0].ETag;
-        return new StoredClaim(claim, entity.ETag, entry.Sequence, entry.Hash, requestHash, entity);
+        var created = new StoredClaim(claim, entity.ETag, entry.Sequence, entry.Hash, requestHash, entity);
+        Remember(claim.Id, created);
+        Notify(new ClaimCommit(created, null, [entry], [], results[^1].ETag));
+        return created;
     }
 
     /// <summary>Reads the claim, lets <paramref name="decide"/> choose a change, and commits it with its audit entry.
@@ -71,8 +115,14 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
     {
         for (var attempt = 0; ; attempt++)
         {
-            // A caller that has just read the claim saves a round trip; a conflict makes us read fresh state anyway.
-            var current = attempt == 0 && known is not null ? known : await GetAsync(claimId, cancellationToken);
+            // A copy the caller (or this process) just read saves a round trip; a conflict makes us read fresh state.
+            var recent = attempt == 0 ? known : null;
+            if (attempt == 0 && recent is null)
+            {
+                _recent.TryRemove(claimId, out recent);
+            }
+            var fromMemory = recent is not null;
+            var current = fromMemory ? recent : await GetAsync(claimId, cancellationToken);
             if (current is null)
             {
                 return (null, new ClaimTransitionError("not-found", "The claim does not exist."));
@@ -80,6 +130,11 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
             var (change, error) = decide(current);
             if (change is null)
             {
+                if (fromMemory)
+                {
+                    // Only a fresh read may refuse: the remembered copy could be behind another instance's change.
+                    continue;
+                }
                 return (current, error);
             }
             var now = clock.GetUtcNow();
@@ -99,15 +154,21 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, entity, current.ETag) };
             actions.AddRange(entries.Select(e => new TableTransactionAction(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(e))));
             actions.AddRange((change.ExtraRows ?? []).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+            actions.Add(new(TableTransactionActionType.UpsertMerge, DispatchMarker(claimId, now)));
             try
             {
                 var results = await storage.Claims.SubmitTransactionAsync(actions, cancellationToken);
                 entity.ETag = results[0].ETag;
-                return (new StoredClaim(change.Claim, entity.ETag, seq, head, current.RequestHash, entity), null);
+                var stored = new StoredClaim(change.Claim, entity.ETag, seq, head, current.RequestHash, entity);
+                Remember(claimId, stored);
+                Notify(new ClaimCommit(stored, current, entries, change.ExtraRows ?? [], results[^1].ETag));
+                return (stored, null);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
             {
-                // Someone else changed the claim between our read and write: decide again on fresh state.
+                // Someone else changed the claim between our read and write (or our remembered copy was stale): decide again
+                // on fresh state.
+                _recent.TryRemove(claimId, out _);
                 await Task.Delay(Random.Shared.Next(5, 20 * (attempt + 1)), cancellationToken);
             }
         }
@@ -122,6 +183,14 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock)
             list.Add(AuditEntityMapper.FromEntity(e));
         }
         return list;
+    }
+
+    private void Notify(ClaimCommit commit)
+    {
+        foreach (var l in _listeners)
+        {
+            l.OnCommitted(commit);
+        }
     }
 
     private static TableEntity Clone(TableEntity source)

@@ -59,6 +59,7 @@ public static class ReimburseServices
         services.AddSingleton<DemoHistorySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());
         services.AddNotifications();
+        services.AddWorkflowRuntime();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -111,6 +112,7 @@ public static class ReimburseServices
         claims.MapSubmitDraft();
         app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
+        app.MapWorkflowEndpoints();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
         {

@@ -16,6 +16,8 @@ public sealed class ReimburseStorage
     public const string ConfigContainer = "config";
     public const string ClaimSubmittedQueue = "claim-submitted";
     public const string ReceiptDropsQueue = "receipt-drops";
+    public const string ApprovalIndexTable = "approvalindex";
+    public const string LedgerTable = "ledger";
 
     public ReimburseStorage(IOptions<StorageOptions> options, StorageRequestCounter counter)
     {
@@ -38,6 +40,8 @@ public sealed class ReimburseStorage
         Config = Container(ConfigContainer);
         ClaimSubmitted = Queue(ClaimSubmittedQueue);
         ReceiptDrops = Queue(ReceiptDropsQueue);
+        ApprovalIndex = Table(ApprovalIndexTable);
+        Ledger = Table(LedgerTable);
     }
 
     public StorageAccount Account { get; }
@@ -54,6 +58,10 @@ public sealed class ReimburseStorage
     public BlobContainerClient Config { get; }
     public QueueClient ClaimSubmitted { get; }
     public QueueClient ReceiptDrops { get; }
+    /// <summary>Pending approvals per user (kept by the claim-change dispatcher).</summary>
+    public TableClient ApprovalIndex { get; }
+    /// <summary>Approved claims handed to accounting, one row per PostToLedger effect key.</summary>
+    public TableClient Ledger { get; }
 
     /// <summary>Table names allow letters and digits only, so the prefix is joined without a separator.</summary>
     public TableClient Table(string name) => new(Account, Prefix + name, ClientOptions);
@@ -69,6 +77,8 @@ public sealed class ReimburseStorage
         {
             Claims.CreateIfNotExistsAsync(cancellationToken),
             ClaimIndex.CreateIfNotExistsAsync(cancellationToken),
+            ApprovalIndex.CreateIfNotExistsAsync(cancellationToken),
+            Ledger.CreateIfNotExistsAsync(cancellationToken),
             Receipts.CreateIfNotExistsAsync(cancellationToken),
             Inbox.CreateIfNotExistsAsync(cancellationToken),
             Quarantine.CreateIfNotExistsAsync(cancellationToken),

@@ -37,7 +37,7 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
 
         var submit = await chan.PostAsJsonAsync($"/api/claims/{id}/submit", Api.ValidClaim(), ct);
         Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
-        await chan.WaitForStatusAsync(id, "Received", ct);
+        await chan.WaitForStatusAsync(id, "PendingApproval", ct);
     }
 
     [Fact]

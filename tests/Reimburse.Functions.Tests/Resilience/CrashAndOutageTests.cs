@@ -36,7 +36,7 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
 
         foreach (var id in accepted)
         {
-            await chanAgain.WaitForStatusAsync(id, "Received", ct);
+            await chanAgain.WaitForStatusAsync(id, "PendingApproval", ct);
         }
         var list = await (await chanAgain.GetAsync("/api/claims?pageSize=50", ct)).JsonAsync(ct);
         Assert.Equal(accepted.Order(), list.GetProperty("items").EnumerateArray().Select(c => c.GetProperty("id").GetString()!).Order());
@@ -80,7 +80,7 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
         var chanAgain = await second.ClientForAsync("emp-chan", ct);
         foreach (var id in accepted)
         {
-            await chanAgain.WaitForStatusAsync(id, "Received", ct);
+            await chanAgain.WaitForStatusAsync(id, "PendingApproval", ct);
         }
     }
 

@@ -78,7 +78,8 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
         Assert.Equal(JsonValueKind.Array, body.GetProperty("Logs").ValueKind);
         Assert.True(body.TryGetProperty("ReturnValue", out _));
         var stored = await app.Services.GetRequiredService<ClaimStore>().GetAsync(id, ct);
-        Assert.Equal("Received", stored!.Claim.Status.ToString());
+        // Received, then the workflow step (issue 4) starts the approval.
+        Assert.Equal("PendingApproval", stored!.Claim.Status.ToString());
     }
 
     [Fact]

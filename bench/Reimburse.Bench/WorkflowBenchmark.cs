@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Reimburse.Functions.Approvals;
+using Reimburse.Functions.Hosting;
+using Reimburse.Functions.Notifications;
+using Reimburse.Storage;
+using Reimburse.Testing;
+
+namespace Reimburse.Bench;
+
+/// <summary>`bench workflow [claims=200] [concurrency=16] [timerClaims=40]`: claims through a two-level approval (line
+/// manager, then any finance officer) with scripted approvers that react to their notifications, over real HTTP and queues,
+/// against its own in-memory Azurite; then claims left alone until their reminder; then Azurite's raw ceiling for the same
+/// operation mix issued directly.</summary>
+public sealed class WorkflowBenchmark : IBenchmark
+{
+    /// <summary>Workflow clock speed: the 4-working-hour reminder fires 16 s after a step starts.</summary>
+    private const double Speed = 900;
+    private static readonly DateTimeOffset TuesdayNine = new(2026, 11, 24, 1, 0, 0, TimeSpan.Zero);
+
+    public string Name => "workflow";
+    public string Description => "claims through a two-level approval over HTTP + queues vs Azurite's ceiling";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+        var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
+        var timerClaims = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40;
+
+        await using var azurite = await AzuriteInstance.StartAsync(cancellationToken: cancellationToken);
+        var sender = new BenchSender();
+        var port = AzuriteInstance.FreePort();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Reimburse:Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Reimburse:Storage:ResourcePrefix"] = "bench",
+            ["Reimburse:Seed:Demo"] = "true",
+            ["Reimburse:Seed:Folder"] = Path.Combine(AzuriteInstance.FindRepoRoot(), "seed", "harbour-trading"),
+            ["Reimburse:Workflow:ClockSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
+            ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
+            ["Reimburse:Standalone:QueueConcurrency"] = "32",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.AddReimburse();
+        builder.Services.AddSingleton<INotificationSender>(sender);
+        await using var app = builder.Build();
+        app.UseReimburse();
+        await app.StartAsync(cancellationToken);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        while (!(await http.GetAsync("/healthz", cancellationToken)).IsSuccessStatusCode)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+        var clients = new ConcurrentDictionary<string, HttpClient>();
+        async Task<HttpClient> ClientFor(string user)
+        {
+            if (clients.TryGetValue(user, out var c)) return c;
+            var response = await http.PostAsJsonAsync("/api/dev/tokens", new { userId = user }, cancellationToken);
+            var token = (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("token").GetString();
+            c = new HttpClient { BaseAddress = http.BaseAddress };
+            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return clients.GetOrAdd(user, c);
+        }
+        foreach (var u in new[] { "emp-chan", "emp-tam", "mgr-wong", "fin-lam", "fin-cheung", "duty-ng", "head-ho" })
+        {
+            await ClientFor(u);
+        }
+        var workflowClock = app.Services.GetRequiredService<WorkflowClock>();
+        sender.Clock = workflowClock;
+        var counter = app.Services.GetRequiredService<ReimburseStorage>().Counter;
+
+        // Scripted approvers: whoever is notified first of a step approves it (any-of steps).
+        var decidedAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        var acting = new ConcurrentDictionary<string, byte>();
+        var approverWork = new List<Task>();
+        sender.OnRequested = (claimId, user, round, step) =>
+        {
+            if (!sender.Approving || !acting.TryAdd($"{claimId}:{round}:{step}", 0)) return;
+            lock (approverWork)
+            {
+                approverWork.Add(Task.Run(async () =>
+                {
+                    var client = await ClientFor(user);
+                    decidedAt[$"{claimId}:{step}"] = DateTimeOffset.UtcNow;
+                    var r = await client.PostAsJsonAsync($"/api/claims/{claimId}/decisions", new { decision = "approve", round, step }, cancellationToken);
+                    if ((int)r.StatusCode != 202) Console.Error.WriteLine($"decision {claimId} step {step} by {user}: {(int)r.StatusCode}");
+                }, cancellationToken));
+            }
+        };
+
+        // Phase 1: throughput.
+        Console.WriteLine($"workflow: {n} claims, {concurrency} concurrent submitters, clock x{Speed}");
+        sender.Approving = true;
+        var submittedAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        counter.Reset();
+        var wall = Stopwatch.StartNew();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var client = await ClientFor(w % 2 == 0 ? "emp-chan" : "emp-tam");
+            for (var i = Interlocked.Increment(ref next); i < n; i = Interlocked.Increment(ref next))
+            {
+                var start = DateTimeOffset.UtcNow;
+                var r = await client.PostAsJsonAsync("/api/claims", Claim(100 + i % 300), cancellationToken);
+                r.EnsureSuccessStatusCode();
+                submittedAt[(await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!] = start;
+            }
+        }, cancellationToken)));
+        while (submittedAt.Keys.Count(sender.Approved.ContainsKey) < n)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Delay(10, cancellationToken);
+        }
+        var elapsed = wall.Elapsed;
+        await Task.Delay(300, cancellationToken); // the last dispatches' watermark writes
+        var requests = counter.Count;
+        sender.Approving = false;
+
+        var firstNotified = submittedAt.Select(kv => (sender.Requested[$"{kv.Key}:0"] - kv.Value).TotalMilliseconds).ToList();
+        var nextNotified = submittedAt.Keys.Select(id => (sender.Requested[$"{id}:1"] - decidedAt[$"{id}:0"]).TotalMilliseconds).ToList();
+        var throughput = n / elapsed.TotalSeconds;
+
+        // Phase 1b: latency at a sustainable load — open loop at half the measured throughput for about 6 s.
+        sender.Approving = true;
+        var rate = Math.Max(1, throughput / 2);
+        var paced = new ConcurrentDictionary<string, DateTimeOffset>();
+        var pacedCount = Math.Max(20, (int)(rate * 6));
+        var pacedClient = await ClientFor("emp-tam");
+        var pacing = Stopwatch.StartNew();
+        var inflight = new List<Task>();
+        for (var i = 0; i < pacedCount; i++)
+        {
+            var wait = TimeSpan.FromSeconds(i / rate) - pacing.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+            var amount = 400 + i % 300;
+            inflight.Add(Task.Run(async () =>
+            {
+                var start = DateTimeOffset.UtcNow;
+                var r = await pacedClient.PostAsJsonAsync("/api/claims", Claim(amount), cancellationToken);
+                paced[(await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!] = start;
+            }, cancellationToken));
+        }
+        await Task.WhenAll(inflight);
+        while (paced.Keys.Count(sender.Approved.ContainsKey) < pacedCount)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Delay(10, cancellationToken);
+        }
+        sender.Approving = false;
+        var pacedFirst = paced.Select(kv => (sender.Requested[$"{kv.Key}:0"] - kv.Value).TotalMilliseconds).ToList();
+        var pacedNext = paced.Keys.Select(id => (sender.Requested[$"{id}:1"] - decidedAt[$"{id}:0"]).TotalMilliseconds).ToList();
+
+        // Phase 2: claims left alone until their first reminder (16 s of real time at this clock speed).
+        var timerIds = new List<string>();
+        var chan = await ClientFor("emp-chan");
+        for (var i = 0; i < timerClaims; i++)
+        {
+            var r = await chan.PostAsJsonAsync("/api/claims", Claim(50 + i), cancellationToken);
+            timerIds.Add((await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!);
+        }
+        var dueAt = new Dictionary<string, DateTimeOffset>();
+        foreach (var id in timerIds)
+        {
+            while (true)
+            {
+                var w = await chan.GetFromJsonAsync<JsonElement>($"/api/claims/{id}/workflow", cancellationToken);
+                if (w.GetProperty("reminderDueAt").ValueKind == JsonValueKind.String)
+                {
+                    dueAt[id] = w.GetProperty("reminderDueAt").GetDateTimeOffset();
+                    break;
+                }
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+        while (timerIds.Any(id => !sender.Reminded.ContainsKey(id)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Delay(20, cancellationToken);
+        }
+        // Lateness in real time: how far the workflow clock was past the due time when the reminder went out, unscaled.
+        var lateness = timerIds.Select(id => (sender.RemindedWorkflowTime[id] - dueAt[id]).TotalMilliseconds / Speed).ToList();
+
+        // Phase 3: Azurite's ceiling for the same operation mix, issued directly.
+        var ceiling = await CeilingAsync(azurite.Account, n, concurrency, cancellationToken);
+        await app.StopAsync(cancellationToken);
+
+        Console.WriteLine($"completed claims/s              {throughput,10:F1}   ({n} claims in {elapsed.TotalSeconds:F2} s)");
+        Console.WriteLine($"at {rate:F1} claims/s offered ({pacedCount} claims, half the throughput):");
+        Console.WriteLine($"submit -> first approver p50    {P(pacedFirst, 50),10:F0} ms");
+        Console.WriteLine($"submit -> first approver p99    {P(pacedFirst, 99),10:F0} ms   (goal <= 1000)");
+        Console.WriteLine($"decision -> next notified p99   {P(pacedNext, 99),10:F0} ms   (p50 {P(pacedNext, 50):F0} ms)");
+        Console.WriteLine($"saturated ({n} claims at once): submit -> first approver p50 {P(firstNotified, 50):F0} ms, p99 {P(firstNotified, 99):F0} ms; decision -> next p99 {P(nextNotified, 99):F0} ms");
+        Console.WriteLine($"timer lateness p99              {P(lateness, 99),10:F0} ms   (p50 {P(lateness, 50):F0} ms, {timerClaims} reminders; goal <= 2000)");
+        Console.WriteLine($"storage requests / claim        {requests / (double)n,10:F1}   (all app requests in phase 1 incl. idle polling; goal <= 25)");
+        Console.WriteLine($"Azurite ceiling, same mix       {ceiling,10:F1} claims/s ({CeilingOps} ops per claim, {concurrency} concurrent)");
+        Console.WriteLine($"share of ceiling                {throughput / ceiling * 100,10:F0} %   (goal >= 60 %)");
+        return 0;
+    }
+
+    private static object Claim(decimal amount) => new
+    {
+        category = "meals",
+        amount,
+        currency = "HKD",
+        expenseDate = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8)).AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        merchant = "Tsui Wah Restaurant",
+        description = "Lunch with supplier",
+    };
+
+    private static double P(List<double> values, int percentile)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private const int CeilingOps = 23;
+
+    /// <summary>Per synthetic claim, the requests the runtime makes for a two-level claim, in order: intake (queue put, create
+    /// batch, index upsert), pipeline (receive + delete message, read, receive batch, index upsert, workflow batch, timer put,
+    /// approval-index upsert, watermark merge), decision 1 (read, batch, timer put, two index upserts, merge), decision 2
+    /// (read, batch, ledger add, merge).</summary>
+    private static async Task<double> CeilingAsync(StorageAccount account, int n, int concurrency, CancellationToken cancellationToken)
+    {
+        var options = new StorageClientOptions();
+        var table = new TableClient(account, "ceilclaims", options);
+        var index = new TableClient(account, "ceilindex", options);
+        var queue = new QueueClient(account, "ceil-queue", options);
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        await index.CreateIfNotExistsAsync(cancellationToken);
+        await queue.CreateIfNotExistsAsync(cancellationToken);
+        var pad = new string('x', 1500);
+        static TableEntity Row(string pk, string rk, string pad) => new(pk, rk) { ["Data"] = pad, ["Seq"] = 1L };
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < n; i = Interlocked.Increment(ref next))
+            {
+                var pk = "c" + i.ToString("D6", CultureInfo.InvariantCulture);
+                await queue.SendMessageAsync(pk, cancellationToken: cancellationToken);
+                var created = await table.SubmitTransactionAsync([new(TableTransactionActionType.Add, Row(pk, "claim", pad)), new(TableTransactionActionType.Add, Row(pk, "audit-1", "a"))], cancellationToken);
+                await index.UpsertEntityAsync(Row("owner", pk, "i"), TableUpdateMode.Replace, cancellationToken);
+                var got = await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), cancellationToken);
+                foreach (var m in got) await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, cancellationToken);
+                var etag = created[0].ETag;
+                var seq = 2;
+                async Task Change(int audits, int outbox)
+                {
+                    await table.GetEntityAsync(pk, "claim", cancellationToken: cancellationToken);
+                    var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, Row(pk, "claim", pad), etag) };
+                    for (var a = 0; a < audits; a++) actions.Add(new(TableTransactionActionType.Add, Row(pk, $"audit-{seq++}", "a")));
+                    for (var o = 0; o < outbox; o++) actions.Add(new(TableTransactionActionType.Add, Row(pk, $"outbox-{seq}-{o}", "o")));
+                    etag = (await table.SubmitTransactionAsync(actions, cancellationToken))[0].ETag;
+                }
+                async Task Mark() => etag = await table.UpdateEntityAsync(new TableEntity(pk, "claim") { ["DispatchPending"] = false }, etag, TableUpdateMode.Merge, cancellationToken);
+                await Change(1, 0);
+                await index.UpsertEntityAsync(Row("owner", pk, "i"), TableUpdateMode.Replace, cancellationToken);
+                await table.SubmitTransactionAsync([new(TableTransactionActionType.UpdateReplace, Row(pk, "claim", pad), etag), new(TableTransactionActionType.Add, Row(pk, $"audit-{seq++}", "a")), new(TableTransactionActionType.Add, Row(pk, $"audit-{seq++}", "a")), new(TableTransactionActionType.Add, Row(pk, "outbox-1-0", "o")), new(TableTransactionActionType.Add, Row(pk, "outbox-1-1", "o"))], cancellationToken)
+                    .ContinueWith(t => etag = t.Result[0].ETag, cancellationToken);
+                await queue.SendMessageAsync("timer", TimeSpan.FromSeconds(600), cancellationToken: cancellationToken);
+                await index.UpsertEntityAsync(Row("user-a", pk, "i"), TableUpdateMode.Replace, cancellationToken);
+                await Mark();
+                await Change(2, 3);
+                await queue.SendMessageAsync("timer", TimeSpan.FromSeconds(600), cancellationToken: cancellationToken);
+                await index.UpsertEntityAsync(Row("user-b", pk, "i"), TableUpdateMode.Replace, cancellationToken);
+                await index.UpsertEntityAsync(Row("user-c", pk, "i"), TableUpdateMode.Replace, cancellationToken);
+                await Mark();
+                await Change(2, 2);
+                await index.AddEntityAsync(Row("ledger", pk, "l"), cancellationToken);
+                await Mark();
+            }
+        }, cancellationToken)));
+        return n / sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>In-memory notification sender: records when each effect was first delivered and wakes the scripted approvers.</summary>
+    private sealed class BenchSender : INotificationSender
+    {
+        private readonly ConcurrentDictionary<string, byte> _keys = new();
+        public volatile bool Approving;
+        public Action<string, string, int, int>? OnRequested;
+        public ConcurrentDictionary<string, DateTimeOffset> Requested { get; } = new();
+        public ConcurrentDictionary<string, DateTimeOffset> Approved { get; } = new();
+        public ConcurrentDictionary<string, DateTimeOffset> Reminded { get; } = new();
+        public ConcurrentDictionary<string, DateTimeOffset> RemindedWorkflowTime { get; } = new();
+        public WorkflowClock? Clock;
+
+        public Task SendAsync(OutgoingNotification notification, CancellationToken cancellationToken = default)
+        {
+            if (!_keys.TryAdd(notification.IdempotencyKey, 0))
+            {
+                return Task.CompletedTask;
+            }
+            var now = DateTimeOffset.UtcNow;
+            var id = notification.ClaimId;
+            var step = notification.Data.TryGetValue("step", out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : -1;
+            var round = notification.Data.TryGetValue("round", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
+            switch (notification.Template)
+            {
+                case "approval-requested":
+                    Requested.TryAdd($"{id}:{step}", now);
+                    OnRequested?.Invoke(id, notification.RecipientUserIds[0], round, step);
+                    break;
+                case "approval-reminder":
+                    Reminded.TryAdd(id, now);
+                    RemindedWorkflowTime.TryAdd(id, WorkflowNow());
+                    break;
+                case "claim-approved":
+                    Approved.TryAdd(id, now);
+                    break;
+            }
+            return Task.CompletedTask;
+        }
+
+        private DateTimeOffset WorkflowNow() => Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow;
+    }
+}

@@ -1,0 +1,396 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using Azure;
+using Microsoft.Extensions.Options;
+using Reimburse.Core.Approvals;
+using Reimburse.Core.Audit;
+using Reimburse.Core.Claims;
+using Reimburse.Functions.Audit;
+using Reimburse.Functions.Claims;
+using Reimburse.Functions.Hosting;
+using Reimburse.Functions.Notifications;
+using Reimburse.Functions.Triggers;
+using Reimburse.Storage;
+
+namespace Reimburse.Functions.Approvals;
+
+/// <summary>
+/// Post-commit dispatcher for claim partitions. Every claim batch marks the claim row DispatchPending; after the commit
+/// this carries out what the change queued — outbox effects (notifications, timers, ledger posts), audit observers, the
+/// pending-approvals index — and then clears the flag and advances the watermarks (DispatchedAudit, DispatchedOutbox) with
+/// If-Match. Delivery is at least once (in-process right after commit, and the sweeper for anything a crash left behind);
+/// every effect is exactly once by its key (idempotent sender, ledger Add by key, stale timers are no-ops).
+/// </summary>
+public sealed partial class ClaimDispatcher(
+    ReimburseStorage storage,
+    IServiceProvider services,
+    ApprovalIndex index,
+    ApprovalLinks links,
+    WorkflowClock workflowClock,
+    QueueNudger nudger,
+    ILogger<ClaimDispatcher> logger) : IClaimCommitListener
+{
+    public const string DispatchedAuditProperty = "DispatchedAudit";
+    public const string DispatchedOutboxProperty = "DispatchedOutbox";
+    public const string IndexedForProperty = "IndexedFor";
+    /// <summary>Longest queue visibility delay (the service allows 7 days); longer timers are re-armed when they come back.</summary>
+    public static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+
+    private static readonly HashSet<string> LinkTemplates = [NotificationTemplates.ApprovalRequested, NotificationTemplates.ApprovalReminder, NotificationTemplates.ApprovalEscalated];
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Seq, string IndexedFor)> _dispatched = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly Channel<string> _work = Channel.CreateUnbounded<string>();
+    private int _warnedNoSender;
+
+    /// <summary>What this process committed for a claim and has not dispatched yet. Complete when it covers everything since
+    /// the last watermark this process wrote (or since creation), so the dispatch needs no read.</summary>
+    private sealed class Pending
+    {
+        public bool Complete;
+        public long LastSeq;
+        public ETag DispatchETag;
+        public required StoredClaim Latest;
+        public List<AuditEntry> Entries { get; } = [];
+        public List<TableEntity> Outbox { get; } = [];
+    }
+
+    public ChannelReader<string> Work => _work.Reader;
+
+    public void OnCommitted(ClaimCommit commit)
+    {
+        var id = commit.Claim.Claim.Id;
+        var outbox = commit.ExtraRows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal)).ToList();
+        lock (_gate)
+        {
+            if (_pending.Count > 50_000 || _dispatched.Count > 50_000)
+            {
+                // Memory bound; a dispatch without memory reads the partition instead.
+                _pending.Clear();
+                _dispatched.Clear();
+            }
+            var previousSeq = commit.Previous?.AuditSequence ?? 0;
+            if (_pending.TryGetValue(id, out var p) && p.Complete && p.LastSeq == previousSeq)
+            {
+                p.Entries.AddRange(commit.Entries);
+                p.Outbox.AddRange(outbox);
+                p.Latest = commit.Claim;
+                p.LastSeq = commit.Claim.AuditSequence;
+                p.DispatchETag = commit.DispatchETag;
+            }
+            else
+            {
+                var complete = commit.Previous is null || (_dispatched.TryGetValue(id, out var d) && d.Seq == previousSeq);
+                p = new Pending { Complete = complete, Latest = commit.Claim, LastSeq = commit.Claim.AuditSequence, DispatchETag = commit.DispatchETag };
+                p.Entries.AddRange(commit.Entries);
+                p.Outbox.AddRange(outbox);
+                _pending[id] = p;
+            }
+        }
+        // Submitted and Received are pipeline stages: the pipeline's next commit follows at once, and dispatching that one
+        // covers both (one dispatch per intake instead of three). A pipeline that stops there is found by the sweeper.
+        if (commit.Claim.Claim.Status is ClaimStatus.Submitted or ClaimStatus.Received)
+        {
+            return;
+        }
+        Schedule(id);
+    }
+
+    /// <summary>Asks the background workers to dispatch the claim (coalesced while it waits).</summary>
+    public void Schedule(string claimId)
+    {
+        if (_queued.TryAdd(claimId, 0))
+        {
+            _work.Writer.TryWrite(claimId);
+        }
+    }
+
+    /// <summary>Called by a worker for a claim taken from <see cref="Work"/>.</summary>
+    public async Task RunScheduledAsync(string claimId, CancellationToken cancellationToken)
+    {
+        _queued.TryRemove(claimId, out _);
+        try
+        {
+            await DispatchAsync(claimId, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The claim stays DispatchPending: the sweeper retries it.
+            LogDispatchFailed(logger, ex, claimId);
+        }
+    }
+
+    /// <summary>Dispatches whatever is pending for the claim. Safe to run anywhere, any number of times, concurrently.</summary>
+    public async Task DispatchAsync(string claimId, CancellationToken cancellationToken = default)
+    {
+        var gate = _locks.GetOrAdd(claimId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await DispatchCoreAsync(claimId, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+            if (gate.CurrentCount == 1 && _locks.Count > 10_000)
+            {
+                _locks.TryRemove(claimId, out _);
+            }
+        }
+    }
+
+    private async Task DispatchCoreAsync(string claimId, CancellationToken cancellationToken)
+    {
+        Pending? memory;
+        (long Seq, string IndexedFor) known = default;
+        lock (_gate)
+        {
+            _pending.Remove(claimId, out memory);
+            _dispatched.TryGetValue(claimId, out known);
+        }
+        TableEntity row;
+        IReadOnlyList<AuditEntry> entries;
+        IReadOnlyList<TableEntity> outbox;
+        ETag markerETag;
+        long auditMark;
+        int outboxMark;
+        string indexedFor;
+        if (memory is { Complete: true })
+        {
+            row = memory.Latest.Raw;
+            entries = memory.Entries;
+            outbox = memory.Outbox;
+            markerETag = memory.DispatchETag;
+            auditMark = known.Seq;
+            outboxMark = 0;
+            indexedFor = known.IndexedFor ?? "";
+        }
+        else
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var e in storage.Claims.QueryAsync(TableFilter.PartitionEquals(claimId), cancellationToken: cancellationToken))
+            {
+                rows.Add(e);
+            }
+            var claimRow = rows.FirstOrDefault(r => r.RowKey == ClaimStore.ClaimRowKey);
+            var marker = rows.FirstOrDefault(r => r.RowKey == ClaimStore.DispatchRowKey);
+            if (claimRow is null || marker is null || marker.GetBoolean(ClaimStore.DispatchPendingProperty) != true)
+            {
+                return;
+            }
+            row = claimRow;
+            markerETag = marker.ETag;
+            auditMark = marker.GetInt64(DispatchedAuditProperty) ?? 0;
+            outboxMark = marker.GetInt32(DispatchedOutboxProperty) ?? 0;
+            indexedFor = marker.GetString(IndexedForProperty) ?? "";
+            entries = rows.Where(r => r.RowKey.StartsWith(ClaimStore.AuditRowPrefix, StringComparison.Ordinal))
+                .Select(AuditEntityMapper.FromEntity).Where(a => a.Sequence > auditMark).OrderBy(a => a.Sequence).ToList();
+            outbox = rows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal) && WorkflowRows.OutboxVersion(r.RowKey) > outboxMark)
+                .OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
+        }
+
+        var stored = ClaimEntityMapper.FromEntity(row);
+        var state = WorkflowRows.ReadState(claimId, row);
+
+        // 1. Effects, concurrently (they are independent and each is idempotent by key).
+        var work = new List<Task>();
+        foreach (var group in outbox.GroupBy(r => WorkflowRows.OutboxVersion(r.RowKey)))
+        {
+            var timers = new List<ScheduleTimer>();
+            foreach (var o in group)
+            {
+                var key = o.GetString("Key")!;
+                switch (WorkflowRows.ReadEffect(o))
+                {
+                    case Notify n:
+                        work.Add(NotifyAsync(claimId, key, n, cancellationToken));
+                        break;
+                    case ScheduleTimer t:
+                        timers.Add(t);
+                        break;
+                    case PostToLedger p:
+                        work.Add(PostAsync(stored.Claim, key, p, cancellationToken));
+                        break;
+                    case CancelTimer:
+                        break; // a timer that fires anyway finds itself disarmed: a no-op
+                }
+            }
+            if (timers.Count > 0)
+            {
+                // One message per transition carries all its timers; it comes back at the earliest and re-arms the rest.
+                work.Add(WorkflowTimerHandler.EnqueueAsync(storage, workflowClock, nudger, claimId, timers, cancellationToken));
+            }
+        }
+
+        // 2. Audit observers.
+        if (entries.Count > 0)
+        {
+            foreach (var observer in services.GetServices<IAuditEntryObserver>())
+            {
+                work.Add(observer.OnCommittedAsync(stored.Claim, entries, cancellationToken));
+            }
+        }
+
+        // 3. Pending-approvals index: add rows for principals not indexed yet (readers drop stale rows).
+        var principals = ApprovalWorkflow.Principals(state);
+        var indexed = indexedFor.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var user in principals.Except(indexed, StringComparer.Ordinal))
+        {
+            work.Add(index.AddAsync(user, claimId, state.Version, cancellationToken));
+        }
+        await Task.WhenAll(work);
+
+        // 4. Watermarks on the dispatch marker, only if no change marked it again meanwhile (that change is dispatched on
+        //    its own). The claim row is not touched, so decisions never lose a race against the dispatcher.
+        var seq = Math.Max(stored.AuditSequence, auditMark);
+        var principalsText = string.Join(',', principals);
+        var mark = new TableEntity(claimId, ClaimStore.DispatchRowKey)
+        {
+            [ClaimStore.DispatchPendingProperty] = false,
+            [DispatchedAuditProperty] = seq,
+            [DispatchedOutboxProperty] = Math.Max(state.Version, outboxMark),
+            [IndexedForProperty] = principalsText,
+        };
+        try
+        {
+            await storage.Claims.UpdateEntityAsync(mark, markerETag, TableUpdateMode.Merge, cancellationToken);
+            lock (_gate)
+            {
+                _dispatched[claimId] = (seq, principalsText);
+            }
+            LogDispatched(logger, claimId, outbox.Count, entries.Count);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            // Marked again (or dispatched by another instance) since we read it: that change carries its own dispatch.
+        }
+    }
+
+    private async Task NotifyAsync(string claimId, string key, Notify n, CancellationToken cancellationToken)
+    {
+        var sender = services.GetService<INotificationSender>();
+        if (sender is null)
+        {
+            if (Interlocked.Exchange(ref _warnedNoSender, 1) == 0)
+            {
+                LogNoSender(logger);
+            }
+            return;
+        }
+        if (!LinkTemplates.Contains(n.Template)
+            || !n.Data.TryGetValue("round", out var r) || !n.Data.TryGetValue("step", out var s))
+        {
+            await sender.SendAsync(new OutgoingNotification(key, claimId, n.Recipients, n.Template, n.Data, []), cancellationToken);
+            return;
+        }
+        // Decision requests carry personal one-click links, so each recipient gets their own notification.
+        var round = int.Parse(r, CultureInfo.InvariantCulture);
+        var step = int.Parse(s, CultureInfo.InvariantCulture);
+        await Task.WhenAll(n.Recipients.Select(user =>
+        {
+            var linkList = new[] { Decision.Approve, Decision.Reject }.Select(d => new NotificationLink(
+                d == Decision.Approve ? "Approve" : "Reject",
+                links.Url(links.CreateToken(claimId, user, d, round, step, ApprovalLinks.NonceFor(key, user, d))))).ToList();
+            return sender.SendAsync(new OutgoingNotification(key + ":" + user, claimId, [user], n.Template, n.Data, linkList), cancellationToken);
+        }));
+    }
+
+    private async Task PostAsync(Claim claim, string key, PostToLedger p, CancellationToken cancellationToken)
+    {
+        var row = new TableEntity(p.ApprovedAt.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture), key)
+        {
+            ["ClaimId"] = p.ClaimId,
+            ["ClaimantId"] = p.ClaimantId,
+            ["Amount"] = p.Amount.Amount.ToString(CultureInfo.InvariantCulture),
+            ["Currency"] = p.Amount.Currency,
+            ["ApprovedAt"] = p.ApprovedAt.UtcDateTime,
+            ["Department"] = claim.Department,
+            ["Category"] = claim.Fields.Category ?? "",
+            ["Merchant"] = claim.Fields.Merchant ?? "",
+            ["ExpenseDate"] = claim.Fields.ExpenseDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+        };
+        try
+        {
+            await storage.Ledger.AddEntityAsync(row, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // Posted by an earlier attempt: exactly once by key.
+        }
+    }
+
+    [LoggerMessage(EventId = 4200, Level = LogLevel.Debug, Message = "Dispatched claim {ClaimId}: {Effects} effects, {Entries} audit entries")]
+    private static partial void LogDispatched(ILogger logger, string claimId, int effects, int entries);
+
+    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Dispatching claim {ClaimId} failed; the sweeper will retry")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception exception, string claimId);
+
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "No INotificationSender is registered: workflow notifications are not sent")]
+    private static partial void LogNoSender(ILogger logger);
+}
+
+/// <summary>Runs the in-process dispatch right after commits, with bounded parallelism.</summary>
+public sealed class ClaimDispatchWorker(ClaimDispatcher dispatcher, IOptions<WorkflowOptions> options) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, options.Value.DispatchConcurrency).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var id in dispatcher.Work.ReadAllAsync(stoppingToken))
+                {
+                    await dispatcher.RunScheduledAsync(id, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+        }, stoppingToken)));
+}
+
+/// <summary>Timer: dispatches claims still DispatchPending a while after their last change (a crash between commit and
+/// dispatch, a failed dispatch, a pipeline that stopped half-way). Competing sweepers are harmless: effects are idempotent.</summary>
+public sealed partial class ClaimDispatchSweeper(ReimburseStorage storage, ClaimDispatcher dispatcher, IOptions<WorkflowOptions> options, TimeProvider clock, ILogger<ClaimDispatchSweeper> logger) : ITimerHandler
+{
+    public string FunctionName => "WorkflowDispatchSweep";
+    public string Schedule => $"*/{options.Value.SweepEverySeconds} * * * * *";
+
+    public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken = default)
+    {
+        var before = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.SweepAfterSeconds);
+        var due = new List<string>();
+        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq '{ClaimStore.DispatchRowKey}' and {ClaimStore.DispatchPendingProperty} eq true", cancellationToken: cancellationToken))
+        {
+            if (e.Timestamp is null || e.Timestamp < before)
+            {
+                due.Add(e.PartitionKey);
+            }
+        }
+        if (due.Count == 0)
+        {
+            return;
+        }
+        LogSweeping(logger, due.Count);
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (id, ct) =>
+        {
+            try
+            {
+                await dispatcher.DispatchAsync(id, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                LogSweepFailed(logger, ex, id);
+            }
+        });
+    }
+
+    [LoggerMessage(EventId = 4210, Level = LogLevel.Information, Message = "Sweeper dispatching {Count} claims left pending")]
+    private static partial void LogSweeping(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4211, Level = LogLevel.Warning, Message = "Sweeper could not dispatch claim {ClaimId}")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception, string claimId);
+}

@@ -1,0 +1,55 @@
+using Reimburse.Core.Approvals;
+using Reimburse.Core.Company;
+using Reimburse.Functions.Company;
+using Reimburse.Functions.Hosting;
+
+namespace Reimburse.Functions.Approvals;
+
+/// <summary>The company's approval policy (config blob {companyId}/policy.yaml, seeded by DemoSeeder), validated with
+/// <see cref="PolicyLoader"/> and cached briefly like the directory, so the hot path makes no storage call.</summary>
+public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider companies, TimeProvider clock)
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (ApprovalPolicy Policy, CompanyDirectory Company, DateTimeOffset LoadedAt)? _cached;
+
+    /// <summary>The policy with the directory it was validated against.</summary>
+    public async Task<(ApprovalPolicy Policy, CompanyDirectory Company)> GetAsync(CancellationToken cancellationToken = default)
+    {
+        var company = await companies.GetAsync(cancellationToken);
+        if (_cached is { } c && ReferenceEquals(c.Company, company) && clock.GetUtcNow() - c.LoadedAt < CacheFor)
+        {
+            return (c.Policy, c.Company);
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cached is { } again && ReferenceEquals(again.Company, company) && clock.GetUtcNow() - again.LoadedAt < CacheFor)
+            {
+                return (again.Policy, again.Company);
+            }
+            try
+            {
+                var blob = await storage.Config.DownloadAsync(CompanyProvider.PolicyBlob(companies.CompanyId), cancellationToken);
+                var policy = PolicyLoader.Load(blob.Content.ToString(), company);
+                _cached = (policy, company, clock.GetUtcNow());
+                return (policy, company);
+            }
+            catch (Exception ex) when (_cached is { } stale && ex is not PolicyValidationException)
+            {
+                // A brief storage outage should not stop approvals; keep the last good policy.
+                return (stale.Policy, stale.Company);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The calendar and delegations the state machine needs.</summary>
+    public async Task<WorkflowContext> ContextAsync(CancellationToken cancellationToken = default) =>
+        WorkflowContext.For((await GetAsync(cancellationToken)).Policy);
+
+    public void Invalidate() => _cached = null;
+}

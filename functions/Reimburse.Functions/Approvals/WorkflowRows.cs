@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Reimburse.Core.Approvals;
+using Reimburse.Core.Audit;
+using Reimburse.Core.Claims;
+using Reimburse.Functions.Claims;
+using Reimburse.Storage;
+
+namespace Reimburse.Functions.Approvals;
+
+/// <summary>How workflow state, route and outbox live in the claim's partition, and how a transition becomes one
+/// <see cref="ClaimChange"/> (claim row + audit rows + outbox rows in one batch).</summary>
+public static class WorkflowRows
+{
+    public const string WorkflowProperty = "Workflow";
+    public const string RouteProperty = "Route";
+    public const string WorkflowVersionProperty = "WorkflowVersion";
+    public const string RiskLevelProperty = "RiskLevel";
+    public const string OutboxPrefix = "outbox-";
+    public const string LinkPrefix = "link-";
+
+    public static string OutboxRowKey(int version, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{OutboxPrefix}{version:D10}-{index:D3}");
+
+    /// <summary>The workflow version an outbox row belongs to.</summary>
+    public static int OutboxVersion(string rowKey) =>
+        int.Parse(rowKey.AsSpan(OutboxPrefix.Length, 10), CultureInfo.InvariantCulture);
+
+    public static WorkflowState ReadState(StoredClaim stored) => ReadState(stored.Claim.Id, stored.Raw);
+
+    public static WorkflowState ReadState(string claimId, TableEntity row) =>
+        row.GetString(WorkflowProperty) is { Length: > 0 } json
+            ? JsonSerializer.Deserialize<WorkflowState>(json, ApprovalJson.Options) ?? WorkflowState.New(claimId)
+            : WorkflowState.New(claimId);
+
+    public static ClaimStatus ClaimStatusFor(WorkflowStatus status) => status switch
+    {
+        WorkflowStatus.Pending => ClaimStatus.PendingApproval,
+        WorkflowStatus.Returned => ClaimStatus.Returned,
+        WorkflowStatus.Approved => ClaimStatus.Approved,
+        WorkflowStatus.Rejected => ClaimStatus.Rejected,
+        WorkflowStatus.Withdrawn => ClaimStatus.Withdrawn,
+        _ => throw new InvalidOperationException($"No claim status for workflow status {status}."),
+    };
+
+    /// <summary>The batch for an accepted transition: new claim status, state and route on the claim row, AppendAudit effects
+    /// as audit entries, every other effect as an outbox row keyed by <see cref="ApprovalWorkflow.EffectKey"/>.</summary>
+    public static ClaimChange ToChange(StoredClaim current, Transitioned t, DateTimeOffset systemNow, string? actorRole, string? sourceIp, IEnumerable<TableEntity>? moreRows = null)
+    {
+        var claimId = current.Claim.Id;
+        var version = t.State.Version;
+        var audits = new List<AuditDraft>();
+        var rows = new List<TableEntity>();
+        for (var i = 0; i < t.Effects.Count; i++)
+        {
+            var effect = t.Effects[i];
+            if (effect is AppendAudit a)
+            {
+                var actor = a.Actor ?? "system";
+                audits.Add(new AuditDraft(a.Action, actor, actor == "system" ? "system" : actorRole ?? "approver", actor == "system" ? null : sourceIp,
+                    JsonSerializer.Serialize(a.Details)));
+                continue;
+            }
+            rows.Add(new TableEntity(claimId, OutboxRowKey(version, i))
+            {
+                ["Key"] = ApprovalWorkflow.EffectKey(claimId, version, i),
+                ["Type"] = effect.GetType().Name,
+                ["Effect"] = JsonSerializer.Serialize(effect, ApprovalJson.Options),
+            });
+        }
+        if (audits.Count == 0)
+        {
+            audits.Add(new AuditDraft("workflow.changed", "system", "system", null, JsonSerializer.Serialize(new { version, status = t.State.Status.ToString() })));
+        }
+        rows.AddRange(moreRows ?? []);
+        var claim = current.Claim with { Status = ClaimStatusFor(t.State.Status), UpdatedAt = systemNow };
+        var props = new Dictionary<string, object?>
+        {
+            [WorkflowProperty] = JsonSerializer.Serialize(t.State, ApprovalJson.Options),
+            [RouteProperty] = t.State.Route is { } r ? JsonSerializer.Serialize(r, ApprovalJson.Options) : null,
+            [WorkflowVersionProperty] = version,
+        };
+        return new ClaimChange(claim, audits[0], props, audits.Skip(1).ToList(), rows);
+    }
+
+    /// <summary>A refusal carried through <see cref="ClaimStore.ChangeAsync"/>: the code is the <see cref="WorkflowErrorCode"/> name.</summary>
+    public static ClaimTransitionError ToError(WorkflowError error) => new(error.Code.ToString(), error.Message);
+
+    /// <summary>The workflow error behind a transition error, if it is one.</summary>
+    public static WorkflowError? AsWorkflowError(ClaimTransitionError? error) =>
+        error is not null && Enum.TryParse<WorkflowErrorCode>(error.Code, out var code) ? new WorkflowError(code, error.Message) : null;
+
+    public static WorkflowEffect ReadEffect(TableEntity outboxRow) =>
+        JsonSerializer.Deserialize<WorkflowEffect>(outboxRow.GetString("Effect")!, ApprovalJson.Options)!;
+}

@@ -1,0 +1,43 @@
+using Reimburse.Functions.Approvals;
+using Reimburse.Functions.Claims;
+using Reimburse.Functions.Triggers;
+
+// In the Hosting namespace so ReimburseServices needs one call line each and no using.
+namespace Reimburse.Functions.Hosting;
+
+/// <summary>Wiring of the durable approval runtime: workflow step, dispatcher, timers, sweeper and the HTTP API.</summary>
+public static class WorkflowRuntime
+{
+    public static IServiceCollection AddWorkflowRuntime(this IServiceCollection services)
+    {
+        services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section).ValidateDataAnnotations()
+            .Validate(o => string.IsNullOrEmpty(o.LinkKey) || IsBase64OfAtLeast(o.LinkKey, 32), $"{WorkflowOptions.Section}:LinkKey must be Base64 of at least 32 bytes.")
+            .Validate(o => 60 % o.SweepEverySeconds == 0, $"{WorkflowOptions.Section}:SweepEverySeconds must divide 60.")
+            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), $"{WorkflowOptions.Section}:PublicBaseUrl must be an absolute URL.")
+            .ValidateOnStart();
+        services.AddSingleton<WorkflowClock>();
+        services.AddSingleton<PolicyProvider>();
+        services.AddSingleton<ApprovalLinks>();
+        services.AddSingleton<ApprovalIndex>();
+        services.AddSingleton<ApprovalCommands>();
+        services.AddSingleton<ClaimDispatcher>();
+        services.AddSingleton<IClaimCommitListener>(sp => sp.GetRequiredService<ClaimDispatcher>());
+        services.AddSingleton<IClaimPipelineStep, WorkflowStep>();
+        services.AddSingleton<IQueueHandler, WorkflowTimerHandler>();
+        services.AddSingleton<ITimerHandler, ClaimDispatchSweeper>();
+        services.AddHostedService<ClaimDispatchWorker>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWorkflowEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapApprovalEndpoints();
+        return app;
+    }
+
+    private static bool IsBase64OfAtLeast(string s, int bytes)
+    {
+        var buffer = new byte[s.Length];
+        return Convert.TryFromBase64String(s, buffer, out var n) && n >= bytes;
+    }
+}

@@ -1,0 +1,286 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Reimburse.Core.Audit;
+using Reimburse.Functions.Claims;
+using Reimburse.Testing;
+using Reimburse.Tests.Infrastructure;
+
+namespace Reimburse.Tests.Approvals;
+
+/// <summary>The workflow over HTTP on one in-process app: start, decisions (202/400/403/409), withdrawal, pending list,
+/// one-click links.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WorkflowApiTests(AzuriteFixture azurite)
+{
+    private ReimburseApp NewApp(double speed = 1) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingSender);
+
+    private static async Task<JsonElement> PendingAsync(HttpClient client, string id, CancellationToken ct) =>
+        await WorkflowTestKit.WaitForWorkflowAsync(client, id, w => w.Status() == "pending", ct);
+
+    [Fact]
+    public async Task Submit_MealsClaim_WaitsOnLineManagerWhoIsNotifiedWithLinks()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+
+        var id = await WorkflowTestKit.SubmitAsync(chan, 268.50m, cancellationToken: ct);
+
+        var workflow = await PendingAsync(chan, id, ct);
+        Assert.Equal(["mgr-wong"], workflow.Waiting());
+        Assert.Equal("running", workflow.GetProperty("runtimeStatus").GetString());
+        Assert.Equal(2, workflow.GetProperty("route").GetArrayLength());
+        Assert.NotNull(workflow.GetProperty("reminderDueAt").GetString());
+        Assert.Equal("PendingApproval", (await chan.WaitForStatusAsync(id, "PendingApproval", ct)).GetProperty("status").GetString());
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var request = Assert.Single(sent);
+        Assert.Equal("approval-requested", request.GetString("Template"));
+        Assert.Equal("mgr-wong", request.GetString("Recipients"));
+        Assert.Equal(2, JsonDocument.Parse(request.GetString("Links")!).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Decide_LineManagerThenFinance_ApprovesPostsOnceAndKeepsTheChainIntact()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 300m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+
+        var first = await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", cancellationToken: ct);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var second = await WorkflowTestKit.DecideAsync(await app.ClientForAsync("fin-lam", ct), id, "approve", "ok", cancellationToken: ct);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+
+        var done = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "approved", ct);
+        Assert.Equal("completed", done.GetProperty("runtimeStatus").GetString());
+        await chan.WaitForStatusAsync(id, "Approved", ct);
+        var ledger = await WaitForAsync(() => WorkflowTestKit.LedgerAsync(azurite.Account, app.Prefix, ct), l => l.Count >= 1, ct);
+        Assert.Equal(id, Assert.Single(ledger).GetString("ClaimId"));
+        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
+        Assert.Null(AuditChain.FindFirstBroken(chain));
+        Assert.Equal(2, chain.Count(e => e.Action == "step.approved"));
+        Assert.Single(chain, e => e.Action == "claim.approved");
+    }
+
+    [Fact]
+    public async Task Decide_NotAnApprover_Returns403()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 120m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+
+        var response = await WorkflowTestKit.DecideAsync(await app.ClientForAsync("emp-lee", ct), id, "approve", cancellationToken: ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("https://reimburse.example/problems/not-current-approver", (await response.JsonAsync(ct)).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Decide_OwnClaim_Returns403SelfApproval()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 120m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+
+        var response = await WorkflowTestKit.DecideAsync(chan, id, "approve", cancellationToken: ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("https://reimburse.example/problems/self-approval-forbidden", (await response.JsonAsync(ct)).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Decide_DoubleClick_SecondReturns409()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 120m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+        var wong = await app.ClientForAsync("mgr-wong", ct);
+
+        var first = await WorkflowTestKit.DecideAsync(wong, id, "approve", cancellationToken: ct);
+        var second = await WorkflowTestKit.DecideAsync(wong, id, "approve", cancellationToken: ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("{\"decision\":\"maybe\"}")]
+    [InlineData("{\"decision\":\"reject\"}")]
+    [InlineData("not json")]
+    public async Task Decide_BadBody_Returns400(string body)
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 120m, cancellationToken: ct);
+        var wong = await app.ClientForAsync("mgr-wong", ct);
+
+        var response = await wong.PostAsync($"/api/claims/{id}/decisions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(16)]
+    public async Task Decide_ConcurrentOnOneStep_ExactlyOneWins(int concurrent)
+    {
+        var ct = TestTimeout.Token(90);
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 150m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", cancellationToken: ct)).StatusCode);
+        // The finance step is any-of fin-lam / fin-cheung: both click at once, several times.
+        var lam = await app.ClientForAsync("fin-lam", ct);
+        var cheung = await app.ClientForAsync("fin-cheung", ct);
+        using var start = new SemaphoreSlim(0, concurrent);
+
+        var requests = Enumerable.Range(0, concurrent).Select(i => Task.Run(async () =>
+        {
+            await start.WaitAsync(ct);
+            return await WorkflowTestKit.DecideAsync(i % 2 == 0 ? lam : cheung, id, "approve", null, 1, 1, ct);
+        })).ToList();
+        start.Release(concurrent);
+        var responses = await Task.WhenAll(requests);
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Accepted);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
+        Assert.Equal(2, chain.Count(e => e.Action == "step.approved"));
+        Assert.Single(chain, e => e.Action == "claim.approved");
+    }
+
+    [Fact]
+    public async Task Withdraw_ByClaimantWhilePending_TerminatesAndTellsTheApprover()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 99m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+
+        var response = await chan.PostAsync($"/api/claims/{id}/withdraw", new StringContent("{\"reason\":\"duplicate\"}", System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var done = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "withdrawn", ct);
+        Assert.Equal("terminated", done.GetProperty("runtimeStatus").GetString());
+        await WaitForNotificationsAsync(app, id, 2, ct);
+        var again = await chan.PostAsync($"/api/claims/{id}/withdraw", null, ct);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Withdraw_BySomeoneElse_Returns403()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 99m, cancellationToken: ct);
+        await PendingAsync(chan, id, ct);
+
+        var response = await (await app.ClientForAsync("mgr-wong", ct)).PostAsync($"/api/claims/{id}/withdraw", null, ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ListApprovals_LineManager_SeesTheClaimUntilDecided()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 210m, cancellationToken: ct);
+        var wong = await app.ClientForAsync("mgr-wong", ct);
+
+        var listed = await WaitForAsync(async () => (await (await wong.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray().ToList(),
+            items => items.Any(i => i.GetProperty("claimId").GetString() == id), ct);
+        var item = listed.Single(i => i.GetProperty("claimId").GetString() == id);
+        Assert.Equal(0, item.GetProperty("step").GetInt32());
+        Assert.Equal(210m, item.GetProperty("amount").GetDecimal());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(wong, id, "approve", cancellationToken: ct)).StatusCode);
+        var after = (await (await wong.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray();
+        Assert.DoesNotContain(after, i => i.GetProperty("claimId").GetString() == id);
+        var lam = await app.ClientForAsync("fin-lam", ct);
+        await WaitForAsync(async () => (await (await lam.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray().ToList(),
+            items => items.Any(i => i.GetProperty("claimId").GetString() == id), ct);
+    }
+
+    [Fact]
+    public async Task OneClickLink_UsedTwice_FirstApprovesSecondIs409()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var approve = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Approve");
+        var path = new Uri(approve.GetProperty("Url").GetString()!).AbsolutePath;
+        var anonymous = app.CreateClient();
+
+        var first = await anonymous.GetAsync(path, ct);
+        var second = await anonymous.GetAsync(path, ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        var workflow = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
+        Assert.Equal(1, workflow.GetProperty("currentStep").GetProperty("index").GetInt32());
+    }
+
+    [Fact]
+    public async Task OneClickLink_Tampered_Returns403()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var url = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement[0].GetProperty("Url").GetString()!;
+        var path = new Uri(url).AbsolutePath;
+        var tampered = path[..^3] + (path[^3] == 'A' ? "B" : "A") + path[^2..];
+
+        var response = await app.CreateClient().GetAsync(tampered, ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("pending", (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).Status());
+    }
+
+    internal static async Task<List<Reimburse.Storage.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>
+        await WaitForAsync(async () => (await RecordingNotificationSender.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
+            l => l.Count >= count, ct);
+
+    internal static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, CancellationToken ct)
+    {
+        while (true)
+        {
+            var value = await read();
+            if (done(value)) return value;
+            ct.ThrowIfCancellationRequested();
+            await Task.Delay(50, ct);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Reimburse.Core.Approvals;
+using Reimburse.Functions.Approvals;
+using Reimburse.Functions.Claims;
+using Reimburse.Functions.Triggers;
+using Reimburse.Storage;
+using Reimburse.Testing;
+using Reimburse.Tests.Infrastructure;
+
+namespace Reimburse.Tests.Approvals;
+
+/// <summary>Durable timers on a fast workflow clock (7200×: a working hour passes in half a second), and the demo claim.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WorkflowTimerTests(AzuriteFixture azurite)
+{
+    private const double Fast = 7200;
+
+    private ReimburseApp NewApp(double speed = Fast) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingSender);
+
+    private static async Task<List<TableEntity>> SentAsync(ReimburseApp app, string id, CancellationToken ct) =>
+        (await RecordingNotificationSender.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == id).ToList();
+
+    private static string? Step(TableEntity n) => JsonDocument.Parse(n.GetString("Data")!).RootElement.TryGetProperty("step", out var s) ? s.GetString() : null;
+
+    [Fact]
+    public async Task DemoClaim_HK6200ClientEntertainment_NeedsWongThenHoThenBothFinanceOfficers()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp(speed: 1);
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 6200m, "client-entertainment", ct);
+
+        var workflow = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "pending", ct);
+        var route = workflow.GetProperty("route").EnumerateArray().Select(s => s.GetProperty("slots").EnumerateArray()
+            .SelectMany(sl => sl.GetProperty("approvers").EnumerateArray().Select(a => a.GetString()!)).ToArray()).ToList();
+        Assert.Equal([["mgr-wong"], ["head-ho"], ["fin-lam", "fin-cheung"]], route);
+        foreach (var (user, step) in new[] { ("mgr-wong", 0), ("head-ho", 1), ("fin-lam", 2), ("fin-cheung", 2) })
+        {
+            var response = await WorkflowTestKit.DecideAsync(await app.ClientForAsync(user, ct), id, "approve", null, 1, step, ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{user}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        }
+        var done = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "approved", ct);
+        Assert.Equal(["mgr-wong", "head-ho", "fin-lam", "fin-cheung"],
+            done.GetProperty("history").EnumerateArray().Where(h => h.GetProperty("action").GetString() == "step.approved").Select(h => h.GetProperty("actor").GetString()));
+    }
+
+    [Fact]
+    public async Task DemoClaim_LeftAlone_IsRemindedThenEscalatedToTheManager()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 6200m, "client-entertainment", ct);
+
+        // Reminder after 4 working hours (2 s here), escalation after one working day (4.5 s).
+        var escalated = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.GetProperty("currentStep").ValueKind == JsonValueKind.Object
+            && w.GetProperty("currentStep").GetProperty("escalationLevel").GetInt32() >= 1, ct);
+        Assert.Contains("head-ho", escalated.Waiting());
+        Assert.Contains("mgr-wong", escalated.Waiting());
+        var sent = await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-escalated"), ct);
+        var reminder = Assert.Single(sent, n => n.GetString("Template") == "approval-reminder");
+        Assert.Equal("mgr-wong", reminder.GetString("Recipients"));
+        Assert.Contains(sent, n => n.GetString("Template") == "approval-escalated" && n.GetString("Recipients") == "head-ho");
+        var actions = escalated.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("action").GetString()).ToList();
+        Assert.True(actions.IndexOf("step.reminded") < actions.IndexOf("step.escalated"));
+    }
+
+    [Fact]
+    public async Task TimerOfADecidedStep_FiresLater_IsANoOp()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 140m, cancellationToken: ct);
+        await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "pending", ct);
+        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", null, 1, 0, ct)).StatusCode);
+
+        // Both step 0's and step 1's reminders come due; only step 1's may do anything.
+        var sent = await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-reminder"), ct);
+        await Task.Delay(1500, ct);
+        sent = await SentAsync(app, id, ct);
+
+        Assert.All(sent.Where(n => n.GetString("Template") == "approval-reminder"), n => Assert.Equal("1", Step(n)));
+        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
+        Assert.All(chain.Where(e => e.Action == "step.reminded"), e => Assert.Contains("\"step\":\"1\"", e.Details));
+    }
+
+    [Fact]
+    public async Task TimerMessage_DeliveredThreeTimes_RemindsOnce()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 130m, cancellationToken: ct);
+        await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-reminder"), ct);
+        var outbox = new List<TableEntity>();
+        await foreach (var e in app.Storage.Claims.QueryAsync(TableFilter.RowKeyRange(id, "outbox-0000000001", "outbox-0000000002"), cancellationToken: ct))
+        {
+            outbox.Add(e);
+        }
+        var timers = outbox.Select(WorkflowRows.ReadEffect).OfType<ScheduleTimer>().Where(t => t.Kind == TimerKind.Reminder).ToList();
+        var handler = app.Services.GetServices<IQueueHandler>().Single(h => h.FunctionName == "WorkflowTimers");
+        var message = QueueMessages.Encode(new WorkflowTimersDue(id, timers));
+
+        await handler.HandleAsync(new QueueInvocation(message, 2, null, "dup-1", "i1"), ct);
+        await handler.HandleAsync(new QueueInvocation(message, 3, null, "dup-2", "i2"), ct);
+
+        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
+        Assert.Single(chain, e => e.Action == "step.reminded" && e.Details.Contains("\"step\":\"0\""));
+        Assert.Single(await SentAsync(app, id, ct), n => n.GetString("Template") == "approval-reminder" && Step(n) == "0");
+    }
+}
