@@ -5,6 +5,10 @@ public sealed class RiskScoringOptions
 {
     public const string Section = "Reimburse:Risk";
 
+    /// <summary>Score claims in the pipeline. Off only to isolate other stages (tests) or during an incident; claims then
+    /// carry no risk and get no finance review for it.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Blob container holding model versions and each company's active pointer.</summary>
     public string ContainerName { get; set; } = "risk-models";
 

@@ -24,6 +24,7 @@ public sealed partial class RiskStep(
     CompanyProvider companies,
     RiskScoringService risk,
     ReceiptEvidenceSource evidence,
+    Microsoft.Extensions.Options.IOptions<RiskScoringOptions> options,
     TimeProvider clock,
     ILogger<RiskStep> logger) : IClaimPipelineStep
 {
@@ -43,6 +44,10 @@ public sealed partial class RiskStep(
 
     public async Task RunAsync(string claimId, CancellationToken cancellationToken = default)
     {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
         var stored = await claims.GetAsync(claimId, cancellationToken);
         if (stored is null || stored.Claim.Status != ClaimStatus.Received || stored.Raw.ContainsKey(RiskJsonProperty))
         {
