@@ -24,6 +24,9 @@ public static class WorkflowTestKit
         ["Reimburse:Workflow:LinkKey"] = LinkKey,
         ["Reimburse:Workflow:SweepAfterSeconds"] = sweepAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Reimburse:Workflow:SweepEverySeconds"] = "1",
+        // Intake puts the claim-submitted message before it writes the claim; under a loaded CI machine the write can
+        // take longer than five 50 ms-based retries, which would poison the message. Keep the retries realistic.
+        ["Reimburse:Standalone:RetryBaseMilliseconds"] = "400",
     };
 
     /// <summary>Environment for an app process (AppProcess) with the recording notification sender plugged in.</summary>
