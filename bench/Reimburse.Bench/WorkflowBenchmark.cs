@@ -48,6 +48,7 @@ public sealed class WorkflowBenchmark : IBenchmark
             ["Reimburse:Workflow:ClockSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
             ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
             ["Reimburse:Standalone:QueueConcurrency"] = "32",
+            ["Reimburse:Standalone:RetryBaseMilliseconds"] = Environment.GetEnvironmentVariable("BENCH_RETRY_MS") ?? "1000",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -92,8 +93,21 @@ public sealed class WorkflowBenchmark : IBenchmark
                 {
                     var client = await ClientFor(user);
                     decidedAt[$"{claimId}:{step}"] = DateTimeOffset.UtcNow;
-                    var r = await client.PostAsJsonAsync($"/api/claims/{claimId}/decisions", new { decision = "approve", round, step }, cancellationToken);
-                    if ((int)r.StatusCode != 202) Console.Error.WriteLine($"decision {claimId} step {step} by {user}: {(int)r.StatusCode}");
+                    // A person would click again after an error page; 202 or 409 (already decided) ends it.
+                    for (var attempt = 0; attempt < 20; attempt++)
+                    {
+                        try
+                        {
+                            var r = await client.PostAsJsonAsync($"/api/claims/{claimId}/decisions", new { decision = "approve", round, step }, cancellationToken);
+                            if ((int)r.StatusCode is 202 or 409) return;
+                            Console.Error.WriteLine($"decision {claimId} step {step} by {user}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(cancellationToken)}");
+                        }
+                        catch (HttpRequestException ex)
+                        {
+                            Console.Error.WriteLine($"decision {claimId} step {step} by {user}: {ex.Message}");
+                        }
+                        await Task.Delay(200, cancellationToken);
+                    }
                 }, cancellationToken));
             }
         };
@@ -116,11 +130,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                 submittedAt[(await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!] = start;
             }
         }, cancellationToken)));
-        while (submittedAt.Keys.Count(sender.Approved.ContainsKey) < n)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Delay(10, cancellationToken);
-        }
+        await UntilAsync(() => submittedAt.Keys.Count(sender.Approved.ContainsKey) >= n, "phase 1 claims approved", cancellationToken);
         var elapsed = wall.Elapsed;
         await Task.Delay(300, cancellationToken); // the last dispatches' watermark writes
         var requests = counter.Count;
@@ -151,11 +161,7 @@ public sealed class WorkflowBenchmark : IBenchmark
             }, cancellationToken));
         }
         await Task.WhenAll(inflight);
-        while (paced.Keys.Count(sender.Approved.ContainsKey) < pacedCount)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Delay(10, cancellationToken);
-        }
+        await UntilAsync(() => paced.Keys.Count(sender.Approved.ContainsKey) >= pacedCount, "paced claims approved", cancellationToken);
         sender.Approving = false;
         var pacedFirst = paced.Select(kv => (sender.Requested[$"{kv.Key}:0"] - kv.Value).TotalMilliseconds).ToList();
         var pacedNext = paced.Keys.Select(id => (sender.Requested[$"{id}:1"] - decidedAt[$"{id}:0"]).TotalMilliseconds).ToList();
@@ -182,11 +188,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                 await Task.Delay(20, cancellationToken);
             }
         }
-        while (timerIds.Any(id => !sender.Reminded.ContainsKey(id)))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Delay(20, cancellationToken);
-        }
+        await UntilAsync(() => timerIds.All(sender.Reminded.ContainsKey), "reminders sent", cancellationToken);
         // Lateness in real time: how far the workflow clock was past the due time when the reminder went out, unscaled.
         var lateness = timerIds.Select(id => (sender.RemindedWorkflowTime[id] - dueAt[id]).TotalMilliseconds / Speed).ToList();
 
@@ -205,6 +207,21 @@ public sealed class WorkflowBenchmark : IBenchmark
         Console.WriteLine($"Azurite ceiling, same mix       {ceiling,10:F1} claims/s ({CeilingOps} ops per claim, {concurrency} concurrent)");
         Console.WriteLine($"share of ceiling                {throughput / ceiling * 100,10:F0} %   (goal >= 60 %)");
         return 0;
+    }
+
+    /// <summary>Waits for a condition, failing loudly after two minutes instead of hanging.</summary>
+    private static async Task UntilAsync(Func<bool> done, string what, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!done())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (deadline.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}.");
+            }
+            await Task.Delay(10, cancellationToken);
+        }
     }
 
     private static object Claim(decimal amount) => new

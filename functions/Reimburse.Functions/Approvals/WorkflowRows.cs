@@ -28,10 +28,19 @@ public static class WorkflowRows
 
     public static WorkflowState ReadState(StoredClaim stored) => ReadState(stored.Claim.Id, stored.Raw);
 
-    public static WorkflowState ReadState(string claimId, TableEntity row) =>
-        row.GetString(WorkflowProperty) is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<WorkflowState>(json, ApprovalJson.Options) ?? WorkflowState.New(claimId)
-            : WorkflowState.New(claimId);
+    /// <summary>The stored state; its route is kept once, in the Route property (every change rewrites the claim row, so
+    /// the row stays small).</summary>
+    public static WorkflowState ReadState(string claimId, TableEntity row)
+    {
+        if (row.GetString(WorkflowProperty) is not { Length: > 0 } json)
+        {
+            return WorkflowState.New(claimId);
+        }
+        var state = JsonSerializer.Deserialize<WorkflowState>(json, ApprovalJson.Options) ?? WorkflowState.New(claimId);
+        return state.Route is null && row.GetString(RouteProperty) is { Length: > 0 } route
+            ? state with { Route = JsonSerializer.Deserialize<Reimburse.Core.Approvals.Route>(route, ApprovalJson.Options) }
+            : state;
+    }
 
     public static ClaimStatus ClaimStatusFor(WorkflowStatus status) => status switch
     {
@@ -76,7 +85,7 @@ public static class WorkflowRows
         var claim = current.Claim with { Status = ClaimStatusFor(t.State.Status), UpdatedAt = systemNow };
         var props = new Dictionary<string, object?>
         {
-            [WorkflowProperty] = JsonSerializer.Serialize(t.State, ApprovalJson.Options),
+            [WorkflowProperty] = JsonSerializer.Serialize(t.State with { Route = null }, ApprovalJson.Options),
             [RouteProperty] = t.State.Route is { } r ? JsonSerializer.Serialize(r, ApprovalJson.Options) : null,
             [WorkflowVersionProperty] = version,
         };

@@ -148,8 +148,9 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
                         continue;
                     }
                     if (!r.IsSuccessStatusCode) continue;
-                    var status = (await r.JsonAsync(ct)).GetProperty("status").GetString()!;
-                    Assert.NotEqual("NeedsAttention", status);
+                    var body = await r.JsonAsync(ct);
+                    var status = body.GetProperty("status").GetString()!;
+                    Assert.True(status != "NeedsAttention", $"{id} needs attention: {body}");
                     if (status == "Approved") done[id] = status;
                 }
             }

@@ -27,6 +27,9 @@ public static class WorkflowTestKit
         // These tests pin exact routes and notification counts; risk scoring (which may add a finance review to a High
         // claim) is covered by the Risk tests, so it is off here to keep the workflow under test alone.
         ["Reimburse:Risk:Enabled"] = "false",
+        // Intake puts the claim-submitted message before it writes the claim; under a loaded CI machine the write can
+        // take longer than five 50 ms-based retries, which would poison the message. Keep the retries realistic.
+        ["Reimburse:Standalone:RetryBaseMilliseconds"] = "400",
     };
 
     /// <summary>Environment for an app process (AppProcess) with the recording notification sender plugged in.</summary>
