@@ -10,6 +10,7 @@ namespace Reimburse.Functions.Claims;
 /// approval workflow) hang off this step. Idempotent: a second delivery finds the claim already received.</summary>
 public sealed partial class ClaimSubmittedHandler(
     ClaimStore claims,
+    ReimburseStorage storage,
     IEnumerable<IClaimPipelineStep> steps,
     TimeProvider clock,
     ILogger<ClaimSubmittedHandler> logger) : IQueueHandler
@@ -24,12 +25,22 @@ public sealed partial class ClaimSubmittedHandler(
     {
         var message = QueueMessages.Decode<ClaimSubmitted>(invocation.MessageText);
         var stored = await claims.GetAsync(message.ClaimId, cancellationToken);
+        // Intake sends the message a moment before it writes the claim, so a fast consumer can get here first. Wait a
+        // little (the write is usually milliseconds away) rather than fail the attempt.
+        for (var i = 1; stored is null && i <= 4; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50 * i), clock, cancellationToken);
+            stored = await claims.GetAsync(message.ClaimId, cancellationToken);
+        }
         if (stored is null)
         {
             if (clock.GetUtcNow() - message.SubmittedAt < OrphanAfter)
             {
-                // Intake sends the message before writing the claim, so this can be a race: try again shortly.
-                throw new RetryLaterException($"Claim {message.ClaimId} is not visible yet.");
+                // Still not there (a slow or dying request): look again later with a fresh message, so the wait never
+                // uses up delivery attempts and poisons a claim that is about to exist.
+                await storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(message), TimeSpan.FromSeconds(2), cancellationToken: cancellationToken);
+                LogNotYetVisible(logger, message.ClaimId);
+                return;
             }
             // The request died between the two writes, so no 202 was ever sent: nothing was accepted, nothing is lost.
             LogOrphan(logger, message.ClaimId);
@@ -54,6 +65,9 @@ public sealed partial class ClaimSubmittedHandler(
             await step.RunAsync(message.ClaimId, cancellationToken);
         }
     }
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Claim {ClaimId} is not visible yet; looking again shortly")]
+    private static partial void LogNotYetVisible(ILogger logger, string claimId);
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Dropping message for claim {ClaimId}: it was never written")]
     private static partial void LogOrphan(ILogger logger, string claimId);
