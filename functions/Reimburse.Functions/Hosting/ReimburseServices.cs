@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
@@ -51,6 +52,7 @@ public static class ReimburseServices
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
+        services.AddAuditAndAccess();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -89,6 +91,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.UseAuditAndAccess();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
         {
