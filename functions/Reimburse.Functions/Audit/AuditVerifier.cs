@@ -81,10 +81,12 @@ public sealed class AuditVerifier(AuditStorage storage)
             }
         }
 
+        // Chain breaks first (earliest entry first); then digests by day, the blob's own problems before the heads it anchors.
         var first = problems
             .OrderBy(p => p.Kind == "chain" ? 0 : 1)
-            .ThenBy(p => p.At ?? DateTimeOffset.MaxValue)
+            .ThenBy(p => p.Kind == "chain" ? p.At ?? DateTimeOffset.MaxValue : DateTimeOffset.MinValue)
             .ThenBy(p => p.Day, StringComparer.Ordinal)
+            .ThenBy(p => p.ChainId is null ? 0 : 1)
             .FirstOrDefault();
         return new VerifyResult(problems.Count == 0, checkedCount, chains, digests, first, problems.Count);
     }
