@@ -22,6 +22,8 @@ public static class AuditServices
         services.AddSingleton<KpiSource>();
         services.AddSingleton<RetentionJob>();
         services.AddSingleton<ITimerHandler, AuditDigestTimer>();
+        services.AddSingleton<AuditIndexReconciler>();
+        services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<AuditIndexReconciler>());
         services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<RetentionJob>());
         services.AddWriteRateLimiting();
         return services;
