@@ -88,6 +88,26 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
         return doc;
     }
 
+    /// <summary>Writes the digests of the days after the latest existing one, through <paramref name="through"/>
+    /// (at most 31 days back, so a timer that was down for a while leaves no gap).</summary>
+    public async Task<int> CatchUpAsync(DateOnly through, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        DateOnly? latest = null;
+        await foreach (var b in storage.Anchors.ListAsync(BlobPrefix, cancellationToken: cancellationToken))
+        {
+            if (DayOf(b.Name) is { } d && d <= through && (latest is null || d > latest)) latest = d;
+        }
+        var start = latest?.AddDays(1) ?? through;
+        if (start < through.AddDays(-30)) start = through.AddDays(-30);
+        var written = 0;
+        for (var day = start; day <= through; day = day.AddDays(1))
+        {
+            if (await WriteAsync(day, now, cancellationToken) is not null) written++;
+        }
+        return written;
+    }
+
     /// <summary>Heads of every chain whose head row was written since the start of the day (the claim row carries the claim
     /// chain's head and is rewritten with every append; access chains have a head row). A chain changed again after
     /// midnight is anchored at its newer head, which anchors everything before it too.</summary>
@@ -120,12 +140,12 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
     private static partial void LogDigest(ILogger logger, string day, int heads, string root);
 }
 
-/// <summary>Daily at 00:10 UTC: anchors the previous UTC day.</summary>
+/// <summary>Daily at 00:10 UTC: anchors the previous UTC day, and any day missed since the last digest (at most 31 back).</summary>
 public sealed class AuditDigestTimer(AuditDigester digester, TimeProvider clock) : ITimerHandler
 {
     public string FunctionName => "AuditDigest";
     public string Schedule => "0 10 0 * * *";
 
     public Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken = default) =>
-        digester.WriteAsync(DateOnly.FromDateTime(invocation.ScheduledFor.UtcDateTime).AddDays(-1), clock.GetUtcNow(), cancellationToken);
+        digester.CatchUpAsync(DateOnly.FromDateTime(invocation.ScheduledFor.UtcDateTime).AddDays(-1), clock.GetUtcNow(), cancellationToken);
 }
