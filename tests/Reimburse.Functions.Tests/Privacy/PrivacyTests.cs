@@ -62,7 +62,8 @@ public sealed class PrivacyTests(AzuriteFixture azurite)
 
         var run = await app.Services.GetRequiredService<RetentionJob>().SweepAsync(now, ct);
 
-        Assert.Equal([old.Id], run.ClaimIds);
+        // (The daily timer could have run first; what matters is the stored state and the chain.)
+        Assert.DoesNotContain(young.Id, run.ClaimIds);
         var purged = (await store.GetAsync(old.Id, ct))!.Claim;
         Assert.Null(purged.Fields.Description);
         Assert.Empty(purged.Receipts);
