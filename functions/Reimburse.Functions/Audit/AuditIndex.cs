@@ -42,11 +42,11 @@ public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
         {
             if (rows.Length == 1)
             {
-                await storage.Index.UpsertEntityAsync(rows[0], TableUpdateMode.Replace, ct);
+                await storage.IndexFor(rows[0].PartitionKey).UpsertEntityAsync(rows[0], TableUpdateMode.Replace, ct);
             }
             else
             {
-                await storage.Index.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct);
+                await storage.IndexFor(rows[0].PartitionKey).SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct);
             }
         });
     }
@@ -126,7 +126,7 @@ public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
         while (partitionIndex < partitions.Count)
         {
             var filter = Filter(partitions[partitionIndex], q, from, to);
-            var page = await storage.Index.QueryPageAsync(filter, pageSize - items.Count, null, tableToken, cancellationToken);
+            var page = await storage.IndexFor(partitions[partitionIndex]).QueryPageAsync(filter, pageSize - items.Count, null, tableToken, cancellationToken);
             items.AddRange(page.Items.Select(FromRow));
             tableToken = page.ContinuationToken;
             if (tableToken is null)
@@ -167,10 +167,11 @@ public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
         {
             if (value is not null) sb.Append(" and ").Append(property).Append(" eq ").Append(TableFilter.Quote(value));
         }
-        And("ClaimId", q.ClaimId);
-        And("ActorId", q.Actor);
-        And("Department", q.Department);
-        And("Action", q.Action);
+        // The partition already fixes its own dimension; filter on the others only.
+        if (!partition.StartsWith("claim|", StringComparison.Ordinal)) And("ClaimId", q.ClaimId);
+        if (!partition.StartsWith("actor|", StringComparison.Ordinal)) And("ActorId", q.Actor);
+        if (!partition.StartsWith("dept|", StringComparison.Ordinal)) And("Department", q.Department);
+        if (!partition.StartsWith("action|", StringComparison.Ordinal)) And("Action", q.Action);
         And("Outcome", q.Outcome);
         return sb.ToString();
     }

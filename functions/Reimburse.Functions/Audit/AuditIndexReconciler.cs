@@ -26,7 +26,7 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var started = clock.GetUtcNow();
-        var mark = await storage.Index.GetEntityIfExistsAsync(MetaPartition, WatermarkRow, cancellationToken: cancellationToken);
+        var mark = await storage.IndexMeta.GetEntityIfExistsAsync(MetaPartition, WatermarkRow, cancellationToken: cancellationToken);
         var since = mark?.GetDateTimeOffset("Since") is { } s ? s - Overlap : (DateTimeOffset?)null;
         var filter = $"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}";
         if (since is { } t)
@@ -44,7 +44,7 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
             var fresh = chain.Where(e => since is null || e.At >= since.Value.AddMinutes(-1));
             await index.WriteAsync(fresh.Select(e => new IndexedEntry(IndexedEntry.ClaimsLog, e, c.Id, c.Department)), ct);
         });
-        await storage.Index.UpsertEntityAsync(new TableEntity(MetaPartition, WatermarkRow) { ["Since"] = started.UtcDateTime }, TableUpdateMode.Replace, cancellationToken);
+        await storage.IndexMeta.UpsertEntityAsync(new TableEntity(MetaPartition, WatermarkRow) { ["Since"] = started.UtcDateTime }, TableUpdateMode.Replace, cancellationToken);
         if (changed.Count > 0)
         {
             LogSwept(logger, changed.Count);

@@ -7,7 +7,11 @@ namespace Reimburse.Functions.Audit;
 public sealed class AuditStorage
 {
     public const string AccessLogTable = "accesslog";
-    public const string AuditIndexTable = "auditindex";
+    /// <summary>Index tables, one per dimension (names are "auditidx" + kind). One table would do in Azure, where a
+    /// partition query touches only its partition; Azurite scans the whole table per query, so smaller tables keep the
+    /// local figures honest about our code rather than about the emulator.</summary>
+    public const string AuditIndexTablePrefix = "auditidx";
+    public static readonly string[] IndexKinds = ["claim", "actor", "dept", "action", "day"];
     public const string AnchorsContainer = "audit-anchors";
 
     private readonly object _gate = new();
@@ -17,14 +21,20 @@ public sealed class AuditStorage
     {
         Storage = storage;
         AccessLog = storage.Table(AccessLogTable);
-        Index = storage.Table(AuditIndexTable);
+        IndexTables = IndexKinds.ToDictionary(k => k, k => storage.Table(AuditIndexTablePrefix + k), StringComparer.Ordinal);
         Anchors = storage.Container(AnchorsContainer);
     }
 
     public ReimburseStorage Storage { get; }
     public TableClient Claims => Storage.Claims;
     public TableClient AccessLog { get; }
-    public TableClient Index { get; }
+    public IReadOnlyDictionary<string, TableClient> IndexTables { get; }
+
+    /// <summary>The index table holding a partition ("kind|value").</summary>
+    public TableClient IndexFor(string partitionKey) => IndexTables[partitionKey[..partitionKey.IndexOf('|', StringComparison.Ordinal)]];
+
+    /// <summary>The day table also keeps the index sweep's watermark (partition "meta").</summary>
+    public TableClient IndexMeta => IndexTables["day"];
     public BlobContainerClient Anchors { get; }
 
     /// <summary>Creates the tables and container once per process; a failure is retried by the next caller.</summary>
@@ -34,10 +44,9 @@ public sealed class AuditStorage
         {
             if (_created is null || _created.IsFaulted || _created.IsCanceled)
             {
-                _created = Task.WhenAll(
-                    AccessLog.CreateIfNotExistsAsync(cancellationToken),
-                    Index.CreateIfNotExistsAsync(cancellationToken),
-                    Anchors.CreateIfNotExistsAsync(cancellationToken));
+                _created = Task.WhenAll(IndexTables.Values.Select(t => t.CreateIfNotExistsAsync(cancellationToken))
+                    .Append(AccessLog.CreateIfNotExistsAsync(cancellationToken))
+                    .Append(Anchors.CreateIfNotExistsAsync(cancellationToken)));
             }
             return _created;
         }
