@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
+using Reimburse.Functions.Security;
 
 namespace Reimburse.Functions.Claims;
 
@@ -15,23 +15,33 @@ public static class ReadClaims
         group.MapGet("/{id}/receipts/{receiptId}", GetReceipt).WithName("GetReceipt");
     }
 
-    public static async Task<IResult> GetClaim(string id, HttpContext http, ClaimStore claims, CompanyProvider companies, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+    public static async Task<IResult> GetClaim(string id, HttpContext http, ClaimStore claims, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
-        var company = await companies.GetAsync(cancellationToken);
         var stored = await claims.GetAsync(id, cancellationToken);
         // Not yours and not found look the same: the answer must not reveal that a claim exists.
-        if (stored is null || !ClaimAccess.CanRead(caller.User, stored.Claim, company))
+        if (stored is null)
+        {
+            await guard.DenyAsync(caller, AccessAction.ClaimRead, AccessTarget.None, "no such claim", cancellationToken, objectId: id);
+            return Problems.NotFoundResult("claim");
+        }
+        var target = AccessTarget.For(stored.Claim);
+        if (!(await guard.CheckAsync(caller, AccessAction.ClaimRead, target, cancellationToken)).Allowed)
         {
             return Problems.NotFoundResult("claim");
         }
+        await guard.RecordAsync(caller, AccessAction.ClaimRead, target, cancellationToken: cancellationToken);
         return TypedResults.Ok(ClaimView.From(stored));
     }
 
-    public static async Task<IResult> ListClaims(HttpContext http, ClaimStore claims, ClaimIndex index, IOptions<IdentityOptions> identity,
+    public static async Task<IResult> ListClaims(HttpContext http, ClaimStore claims, ClaimIndex index, AccessGuard guard, IOptions<IdentityOptions> identity,
         int? pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
+        if (!(await guard.CheckAsync(caller, AccessAction.ClaimList, AccessTarget.None, cancellationToken)).Allowed)
+        {
+            return Problems.Problem(403, Problems.Forbidden, "Forbidden", "You are not allowed to do this.");
+        }
         var size = pageSize ?? 20;
         if (size is < 1 or > 100)
         {
@@ -48,20 +58,28 @@ public static class ReadClaims
         }
         var loaded = await Task.WhenAll(page.ids.Select(id => claims.GetAsync(id, cancellationToken)));
         var items = loaded.Where(c => c is not null && c.Claim.OwnerId == caller.Id).Select(c => ClaimView.From(c!)).ToList();
+        await guard.RecordAsync(caller, AccessAction.ClaimList, AccessTarget.None,
+            new Dictionary<string, object?> { ["claimIds"] = items.Select(i => i.Id).ToArray() }, cancellationToken);
         return TypedResults.Ok(new ClaimPage(items, page.next));
     }
 
     public static async Task<IResult> GetReceipt(string id, string receiptId, HttpContext http, ClaimStore claims, ReceiptStore receipts,
-        CompanyProvider companies, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
-        var company = await companies.GetAsync(cancellationToken);
         var stored = await claims.GetAsync(id, cancellationToken);
         var receipt = stored?.Claim.Receipts.FirstOrDefault(r => r.Id == receiptId);
-        if (stored is null || receipt is null || !ClaimAccess.CanRead(caller.User, stored.Claim, company))
+        if (stored is null || receipt is null)
+        {
+            await guard.DenyAsync(caller, AccessAction.ReceiptRead, stored is null ? AccessTarget.None : AccessTarget.For(stored.Claim), "no such receipt", cancellationToken, objectId: id);
+            return Problems.NotFoundResult("receipt");
+        }
+        var target = AccessTarget.For(stored.Claim);
+        if (!(await guard.CheckAsync(caller, AccessAction.ReceiptRead, target, cancellationToken)).Allowed)
         {
             return Problems.NotFoundResult("receipt");
         }
+        await guard.RecordAsync(caller, AccessAction.ReceiptRead, target, new Dictionary<string, object?> { ["receiptId"] = receipt.Id }, cancellationToken);
         var (content, _) = await receipts.OpenAsync(receipt.Sha256, cancellationToken);
         // Receipts are untrusted files: never let a browser sniff them into HTML or run them.
         http.Response.Headers.XContentTypeOptions = "nosniff";

@@ -8,6 +8,7 @@ using Reimburse.Core.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
+using Reimburse.Functions.Security;
 using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Claims;
@@ -24,6 +25,7 @@ public static class SubmitClaim
     public static RouteHandlerBuilder MapSubmitClaim(this RouteGroupBuilder group) =>
         group.MapPost("/", Handle)
             .WithName("SubmitClaim")
+            .RequireRateLimiting(WriteRateLimiting.PolicyName)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes))
             .Accepts<JsonElement>("application/json", "multipart/form-data");
 
@@ -36,10 +38,15 @@ public static class SubmitClaim
         ReimburseStorage storage,
         QueueNudger nudger,
         TimeProvider clock,
+        AccessGuard guard,
         IOptions<IdentityOptions> identity,
         CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
+        if (!(await guard.CheckAsync(caller, AccessAction.ClaimCreate, AccessTarget.None, cancellationToken)).Allowed)
+        {
+            return Problems.Problem(403, Problems.Forbidden, "Forbidden", "Your role cannot submit expense claims.");
+        }
         var company = await companies.GetAsync(cancellationToken);
 
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();

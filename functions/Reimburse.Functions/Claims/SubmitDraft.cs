@@ -5,6 +5,7 @@ using Reimburse.Core.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
+using Reimburse.Functions.Security;
 using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Claims;
@@ -13,21 +14,26 @@ namespace Reimburse.Functions.Claims;
 public static class SubmitDraft
 {
     public static RouteHandlerBuilder MapSubmitDraft(this RouteGroupBuilder group) =>
-        group.MapPost("/{id}/submit", Handle).WithName("SubmitDraft");
+        group.MapPost("/{id}/submit", Handle).WithName("SubmitDraft").RequireRateLimiting(WriteRateLimiting.PolicyName);
 
     public static async Task<IResult> Handle(string id, HttpContext http, ClaimStore claims, ClaimIndex index, CompanyProvider companies,
-        ReimburseStorage storage, QueueNudger nudger, TimeProvider clock, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        ReimburseStorage storage, QueueNudger nudger, TimeProvider clock, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
         var company = await companies.GetAsync(cancellationToken);
         var stored = await claims.GetAsync(id, cancellationToken);
-        if (stored is null || !ClaimAccess.CanRead(caller.User, stored.Claim, company))
+        if (stored is null)
         {
+            await guard.DenyAsync(caller, AccessAction.ClaimSubmitDraft, AccessTarget.None, "no such claim", cancellationToken, objectId: id);
             return Problems.NotFoundResult("claim");
         }
-        if (stored.Claim.OwnerId != caller.Id)
+        var target = AccessTarget.For(stored.Claim);
+        if (!(await guard.CheckAsync(caller, AccessAction.ClaimSubmitDraft, target, cancellationToken)).Allowed)
         {
-            return Problems.Problem(403, Problems.Forbidden, "Not your claim", "Only the claimant can submit a claim.");
+            // Someone who may see the claim learns why; anyone else must not learn that it exists.
+            return (await guard.DecideAsync(caller.User, AccessAction.ClaimRead, target, cancellationToken)).Allowed
+                ? Problems.Problem(403, Problems.Forbidden, "Not your claim", "Only the claimant can submit a claim.")
+                : Problems.NotFoundResult("claim");
         }
 
         var update = ClaimFields.Empty;

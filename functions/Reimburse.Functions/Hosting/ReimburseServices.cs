@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
@@ -60,6 +61,7 @@ public static class ReimburseServices
         services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());
         services.AddNotifications();
         services.AddWorkflowRuntime();
+        services.AddAuditAndAccess();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -113,6 +115,7 @@ public static class ReimburseServices
         app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
         app.MapWorkflowEndpoints();
+        app.UseAuditAndAccess();
 
         if (HostingMode.UnderFunctionsHost(app.Configuration))
         {

@@ -1,0 +1,42 @@
+using Reimburse.Functions.Kpis;
+using Reimburse.Functions.Privacy;
+using Reimburse.Functions.Security;
+using Reimburse.Functions.Triggers;
+
+namespace Reimburse.Functions.Audit;
+
+/// <summary>Wiring of the audit log, the authorization matrix, rate limiting, PDPO features and KPIs.</summary>
+public static class AuditServices
+{
+    public static IServiceCollection AddAuditAndAccess(this IServiceCollection services)
+    {
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuditStorage>();
+        services.AddSingleton<AuditIndex>();
+        services.AddSingleton<IAuditEntryObserver>(sp => sp.GetRequiredService<AuditIndex>());
+        services.AddSingleton<AccessLog>();
+        services.AddSingleton<AccessGuard>();
+        services.AddSingleton<IClaimAssignments, ManagementChainAssignments>();
+        services.AddSingleton<AuditDigester>();
+        services.AddSingleton<AuditVerifier>();
+        services.AddSingleton<KpiSource>();
+        services.AddSingleton<RetentionJob>();
+        services.AddSingleton<ITimerHandler, AuditDigestTimer>();
+        services.AddSingleton<AuditIndexReconciler>();
+        services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<AuditIndexReconciler>());
+        services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<RetentionJob>());
+        services.AddWriteRateLimiting();
+        return services;
+    }
+
+    /// <summary>Adds the rate limiter (after authentication, so it can partition by user) and maps the endpoints.</summary>
+    public static WebApplication UseAuditAndAccess(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        app.MapAuditApi();
+        app.MapKpis();
+        app.MapPics();
+        app.MapMyDataExport();
+        return app;
+    }
+}
