@@ -62,6 +62,7 @@ public static class ReimburseServices
         services.AddNotifications();
         services.AddWorkflowRuntime();
         services.AddAuditAndAccess();
+        services.AddSingleton<Security.IClaimAssignments, Approvals.WorkflowAssignments>();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
