@@ -81,6 +81,8 @@ public sealed class RiskPipelineTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.Forbidden, (await chan.PostAsync("/api/admin/risk-model/train", null, ct)).StatusCode);
         var v1 = (await (await admin.PostAsync("/api/admin/risk-model/train", null, ct)).JsonAsync(ct)).GetProperty("version").GetString();
+        // Versions are stamped to the second (the same data retrained within one second is the same model).
+        await Task.Delay(1100, ct);
         var v2 = (await (await admin.PostAsync("/api/admin/risk-model/train", null, ct)).JsonAsync(ct)).GetProperty("version").GetString();
         Assert.NotEqual(v1, v2);
         var rolledBack = await admin.PostAsync("/api/admin/risk-model/rollback", null, ct);
