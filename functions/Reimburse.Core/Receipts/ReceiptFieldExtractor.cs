@@ -316,7 +316,8 @@ public static partial class ReceiptFieldExtractor
 
     private static string CleanName(string text)
     {
-        var s = RegistrationNumber().Replace(text, "");
+        // ¥ inside a name is OCR's Y ("MR D.I.¥."): a currency mark never belongs to a merchant name.
+        var s = RegistrationNumber().Replace(text.Replace('¥', 'Y'), "");
         // "DIMILIKI: BANH MI CAFE SDN BHD" (owned by): the name follows the colon.
         var colon = s.LastIndexOf(':');
         if (colon >= 0 && colon < s.Length - 3) s = s[(colon + 1)..];

@@ -144,4 +144,11 @@ public class ReceiptOcrNoiseTests
         var fields = Extract("Triple Six Point Enterprise 666\nNo 14848 Jalan Permas 4/3\nTOTAL 5.00");
         Assert.Equal("TRIPLE SIX POINT ENTERPRISE 666", fields.Merchant?.Value);
     }
+
+    [Fact]
+    public void Extract_YenSignInsideName_ReadAsY()
+    {
+        var fields = Extract("MR. D.I.¥. (KUCHAI) SDN BHD\nLOT 1851 JALAN KPB\nTOTAL 5.00");
+        Assert.Equal("MR. D.I.Y. (KUCHAI) SDN BHD", fields.Merchant?.Value);
+    }
 }

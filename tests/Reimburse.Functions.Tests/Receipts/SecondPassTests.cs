@@ -42,4 +42,22 @@ public sealed class SecondPassTests
     {
         Assert.True(new OcrOptions().SecondPass);
     }
+
+    [Fact]
+    public void SecondPassFields_FirstDateClear_KeepsFirstDate()
+    {
+        var first = ReceiptFieldExtractor.Extract(OcrDocument.FromText("12345\nDATE: 05/03/2018\nGRAND TOTAL 12.30"));
+        var second = ReceiptFieldExtractor.Extract(OcrDocument.FromText("SHOP SDN BHD\nDATE: 06/03/2018\nGRAND TOTAL 12.30"));
+        var offered = TesseractOcrEngine.SecondPassFields(first, second);
+        Assert.Null(offered.Date);
+    }
+
+    [Fact]
+    public void SecondPassFields_FirstMerchantMissing_OffersSecondMerchant()
+    {
+        var first = ReceiptFieldExtractor.Extract(OcrDocument.FromText("12345\nDATE: 05/03/2018\nGRAND TOTAL 12.30"));
+        var second = ReceiptFieldExtractor.Extract(OcrDocument.FromText("翠華茶餐廳有限公司\n日期: 2024-03-05\n總數 $88.00"));
+        var offered = TesseractOcrEngine.SecondPassFields(first, second);
+        Assert.Equal("翠華茶餐廳有限公司", offered.Merchant?.Value);
+    }
 }

@@ -45,15 +45,18 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
                     path = await UpscaleAsync(path, dir.FullName, cancellationToken).ConfigureAwait(false);
 
                 var (first, languages) = await FirstPassAsync(path, cancellationToken).ConfigureAwait(false);
-                if (!_options.SecondPass || first.Document is not { } document || !NeedsSecondPass(ReceiptFieldExtractor.Extract(document)))
-                    return first;
+                if (!_options.SecondPass || first.Document is not { } document) return first;
+                var firstFields = ReceiptFieldExtractor.Extract(document);
+                if (!NeedsSecondPass(firstFields)) return first;
 
                 // Second look at a smoothed, 1.5x grey copy when a key field is missing or weak. The two readings
                 // garble different characters; the reader keeps each field from whichever pass is more confident.
                 var scaled = await RescaleAsync(path, dir.FullName, input.Content, cancellationToken).ConfigureAwait(false);
                 if (scaled == path) return first;
                 var (second, _) = await RunAsync(scaled, languages, cancellationToken).ConfigureAwait(false);
-                return second.Document is { } other ? OcrOutcome.Success(document, ReceiptFieldExtractor.Extract(other)) : first;
+                return second.Document is { } other
+                    ? OcrOutcome.Success(document, SecondPassFields(firstFields, ReceiptFieldExtractor.Extract(other)))
+                    : first;
             }
             finally
             {
@@ -81,7 +84,23 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
 
     /// <summary>Merchant, date or total missing, or merchant/total read from weak evidence.</summary>
     internal static bool NeedsSecondPass(ReceiptFields fields) =>
-        fields.Merchant is not { Confidence: >= 0.5 } || fields.Date is null || fields.Total is not { Confidence: >= 0.6 };
+        fields.Merchant is not { Confidence: >= MerchantWeak } || fields.Date is null || fields.Total is not { Confidence: >= TotalWeak };
+
+    /// <summary>
+    /// Only the fields that sent the page to a second pass are offered from it: a field the first pass read clearly
+    /// stays as read (measured: offering every field let confident second-pass slips replace right dates and totals).
+    /// </summary>
+    internal static ReceiptFields SecondPassFields(ReceiptFields first, ReceiptFields second) => new()
+    {
+        Merchant = first.Merchant is not { Confidence: >= MerchantWeak } ? second.Merchant : null,
+        Date = first.Date is null ? second.Date : null,
+        Time = first.Date is null ? second.Time : null,
+        Total = first.Total is not { Confidence: >= TotalWeak } ? second.Total : null,
+    };
+
+    private const double MerchantWeak = 0.5;
+
+    private const double TotalWeak = 0.6;
 
     private async Task<string> RescaleAsync(string path, string dir, byte[] content, CancellationToken cancellationToken)
     {
