@@ -23,12 +23,14 @@ public static partial class ReceiptFieldExtractor
         var tax = Keyed(lines, l => TaxKey().IsMatch(l.Text) && !TaxNotAmount().IsMatch(l.Text), 0.75);
         var service = Keyed(lines, l => ServiceKey().IsMatch(l.Text), 0.85);
         var (date, time) = FindDateTime(lines);
+        var total = FindTotal(lines, subtotal?.Value, tax?.Value, service?.Value);
+        service ??= ImpliedServiceCharge(lines, subtotal?.Value, tax?.Value, total?.Value);
         return new ReceiptFields
         {
             Merchant = FindMerchant(lines),
             Date = date,
             Time = time,
-            Total = FindTotal(lines, subtotal?.Value, tax?.Value, service?.Value),
+            Total = total,
             Subtotal = subtotal,
             Tax = tax,
             ServiceCharge = service,
@@ -58,6 +60,23 @@ public static partial class ReceiptFieldExtractor
             else { i++; j++; }
         }
         return edits + (a.Length - i) + (b.Length - j) <= 1;
+    }
+
+    /// <summary>
+    /// A garbled service-charge label ("ARISE 10% $25.40" for 服務費 10%): a line printing 10% whose amount is a tenth
+    /// of the subtotal and makes subtotal + it (+ tax) the total is the service charge, whatever OCR did to the word.
+    /// </summary>
+    private static FieldValue<decimal>? ImpliedServiceCharge(List<Line> lines, decimal? subtotal, decimal? tax, decimal? total)
+    {
+        if (subtotal is not { } s || total is not { } t) return null;
+        var tenth = Math.Round(s * 0.10m, 2, MidpointRounding.AwayFromZero);
+        if (tenth <= 0 || s + tenth + (tax ?? 0) != t) return null;
+        foreach (var l in lines)
+        {
+            if (!TenPercent().IsMatch(l.Text) || SubtotalKey().IsMatch(l.Text) || TotalPriority(l.Text) > 0) continue;
+            if (ReceiptText.Amounts(l.Text) is [.., var last] && last.Value == tenth) return new FieldValue<decimal>(tenth, Scale(0.6, l));
+        }
+        return null;
     }
 
     private static double Scale(double baseConfidence, Line line) => Math.Round(baseConfidence * (0.6 + 0.4 * line.Confidence), 3);
@@ -409,6 +428,9 @@ public static partial class ReceiptFieldExtractor
 
     [GeneratedRegex(@"TOTAL\s?(?:\d{1,2}\s?%\s?)?(?:GST|SST|VAT|TAX)\b|\b(?:GST|SST|VAT|TAX)\s?TOTAL|稅")]
     private static partial Regex TaxTotal();
+
+    [GeneratedRegex(@"(?<!\d)10\s?%")]
+    private static partial Regex TenPercent();
 
     [GeneratedRegex(@"\b[A-Z0-9]{4,6}\b")]
     private static partial Regex WordToken();

@@ -151,4 +151,18 @@ public class ReceiptOcrNoiseTests
         var fields = Extract("MR. D.I.¥. (KUCHAI) SDN BHD\nLOT 1851 JALAN KPB\nTOTAL 5.00");
         Assert.Equal("MR. D.I.Y. (KUCHAI) SDN BHD", fields.Merchant?.Value);
     }
+
+    [Fact]
+    public void Extract_GarbledServiceLabelTenPercentThatAddsUp_IsServiceCharge()
+    {
+        var fields = Extract("瑞華茶餐廳\n小計 $254.00\nARISE 10% $25.40\n合計 $279.40\n現金 $400.00");
+        Assert.Equal(25.40m, fields.ServiceCharge?.Value);
+    }
+
+    [Fact]
+    public void Extract_TenPercentLineThatDoesNotAddUp_NotServiceCharge()
+    {
+        var fields = Extract("SHOP LIMITED\nSUBTOTAL 254.00\nMEMBER 10% OFF 25.40\nTOTAL 228.60");
+        Assert.Null(fields.ServiceCharge);
+    }
 }
