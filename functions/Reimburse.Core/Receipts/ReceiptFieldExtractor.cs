@@ -15,7 +15,7 @@ public static partial class ReceiptFieldExtractor
     {
         ArgumentNullException.ThrowIfNull(document);
         var lines = document.Lines
-            .Select((l, i) => new Line(i, l.Text, ReceiptText.Normalise(l.Text), Math.Clamp(l.Confidence, 0, 1)))
+            .Select((l, i) => new Line(i, l.Text, FixKeywords(ReceiptText.Normalise(l.Text)), Math.Clamp(l.Confidence, 0, 1)))
             .Where(l => l.Text.Length > 0)
             .ToList();
 
@@ -23,12 +23,14 @@ public static partial class ReceiptFieldExtractor
         var tax = Keyed(lines, l => TaxKey().IsMatch(l.Text) && !TaxNotAmount().IsMatch(l.Text), 0.75);
         var service = Keyed(lines, l => ServiceKey().IsMatch(l.Text), 0.85);
         var (date, time) = FindDateTime(lines);
+        var total = FindTotal(lines, subtotal?.Value, tax?.Value, service?.Value);
+        service ??= ImpliedServiceCharge(lines, subtotal?.Value, tax?.Value, total?.Value);
         return new ReceiptFields
         {
             Merchant = FindMerchant(lines),
             Date = date,
             Time = time,
-            Total = FindTotal(lines, subtotal?.Value, tax?.Value, service?.Value),
+            Total = total,
             Subtotal = subtotal,
             Tax = tax,
             ServiceCharge = service,
@@ -36,6 +38,45 @@ public static partial class ReceiptFieldExtractor
             ReceiptNumber = FindReceiptNumber(lines),
             PaymentMethod = FindPaymentMethod(lines),
         };
+    }
+
+    /// <summary>
+    /// OCR slips in the one keyword the total hangs on (T0TAL, TOTAI, TOTA1, FOTAL): any 4–6 character word one edit
+    /// away from TOTAL is read as TOTAL. Numbers are never one edit from a five-letter word, so amounts are untouched.
+    /// </summary>
+    internal static string FixKeywords(string normalised) =>
+        WordToken().Replace(normalised, m => m.Value != "TOTAL" && WithinOneEdit(m.Value, "TOTAL") ? "TOTAL" : m.Value);
+
+    private static bool WithinOneEdit(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 1) return false;
+        int i = 0, j = 0, edits = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (a[i] == b[j]) { i++; j++; continue; }
+            if (++edits > 1) return false;
+            if (a.Length > b.Length) i++;
+            else if (a.Length < b.Length) j++;
+            else { i++; j++; }
+        }
+        return edits + (a.Length - i) + (b.Length - j) <= 1;
+    }
+
+    /// <summary>
+    /// A garbled service-charge label ("ARISE 10% $25.40" for 服務費 10%): a line printing 10% whose amount is a tenth
+    /// of the subtotal and makes subtotal + it (+ tax) the total is the service charge, whatever OCR did to the word.
+    /// </summary>
+    private static FieldValue<decimal>? ImpliedServiceCharge(List<Line> lines, decimal? subtotal, decimal? tax, decimal? total)
+    {
+        if (subtotal is not { } s || total is not { } t) return null;
+        var tenth = Math.Round(s * 0.10m, 2, MidpointRounding.AwayFromZero);
+        if (tenth <= 0 || s + tenth + (tax ?? 0) != t) return null;
+        foreach (var l in lines)
+        {
+            if (!TenPercent().IsMatch(l.Text) || SubtotalKey().IsMatch(l.Text) || TotalPriority(l.Text) > 0) continue;
+            if (ReceiptText.Amounts(l.Text) is [.., var last] && last.Value == tenth) return new FieldValue<decimal>(tenth, Scale(0.6, l));
+        }
+        return null;
     }
 
     private static double Scale(double baseConfidence, Line line) => Math.Round(baseConfidence * (0.6 + 0.4 * line.Confidence), 3);
@@ -47,23 +88,31 @@ public static partial class ReceiptFieldExtractor
     private static FieldValue<decimal>? FindTotal(List<Line> lines, decimal? subtotal, decimal? tax, decimal? service)
     {
         var candidates = new List<Candidate>();
+        var everyAmount = lines.SelectMany(l => ReceiptText.Amounts(l.Text)).Select(a => a.Value).ToList();
         for (var i = 0; i < lines.Count; i++)
         {
             var l = lines[i];
             var priority = TotalPriority(l.Text);
             if (priority == 0) continue;
             var amount = RightmostAmount(l.Text, loose: true);
+            double score = priority;
+            if (ReceiptText.Amounts(l.Text).Count == 0)
+            {
+                if (LostDecimal(l.Text, everyAmount) is { } fixedAmount) amount = fixedAmount;
+                // A whole number on a page that prints cents everywhere else is usually OCR debris ("49, 40" read as 40).
+                else if (everyAmount.Count > 0) score -= 1;
+            }
             if (amount is null && i + 1 < lines.Count && TotalPriority(lines[i + 1].Text) == 0 && !IsTenderOrChange(lines[i + 1].Text))
                 amount = RightmostAmount(lines[i + 1].Text, loose: false);
-            if (amount is { } a && a > 0) candidates.Add(new Candidate(a, priority, l));
+            if (amount is { } a && a > 0) candidates.Add(new Candidate(a, Math.Max(0.5, score), l));
         }
 
         var tendered = FirstAmount(lines, l => CashKey().IsMatch(l.Text) && !ChangeKey().IsMatch(l.Text));
-        var change = FirstAmount(lines, l => ChangeKey().IsMatch(l.Text));
+        // On a page that prints cents, a change of "00" is a garbled amount, not zero: no tendered-minus-change then.
+        var change = FirstAmount(lines, l => ChangeKey().IsMatch(l.Text), loose: everyAmount.Count == 0);
         decimal? implied = tendered is { } t && change is { } c && t - c > 0 ? t - c : null;
         decimal? composed = subtotal is { } s ? s + (tax ?? 0) + (service ?? 0) : null;
 
-        var everyAmount = lines.SelectMany(l => ReceiptText.Amounts(l.Text)).Select(a => a.Value).ToList();
         if (candidates.Count == 0)
         {
             if (implied is { } im) return new FieldValue<decimal>(im, 0.6);
@@ -103,9 +152,28 @@ public static partial class ReceiptFieldExtractor
     {
         if (IsTenderOrChange(text) || NotTotal().IsMatch(text)) return 0;
         if (StrongTotal().IsMatch(text)) return 3;
-        if (PlainTotal().IsMatch(text)) return (TaxKey().IsMatch(text) && !Inclusive().IsMatch(text)) ? 0 : 2;
+        // "TOTAL GST 3.08" is the tax; "Total Sales (Inclusive of GST) 64.50" (however garbled) is the total.
+        if (PlainTotal().IsMatch(text)) return TaxTotal().IsMatch(text) && !Inclusive().IsMatch(text) ? 0 : 2;
         if (WeakTotal().IsMatch(text)) return 1;
         return 0;
+    }
+
+    /// <summary>
+    /// A total line whose amount lost its decimal point or had it read as a space ("GRAND TOTAL 1000", "Grand Total 92 80"):
+    /// the space form is taken as cents; the run-together form only when the amount it stands for is printed elsewhere.
+    /// </summary>
+    internal static decimal? LostDecimal(string text, IReadOnlyCollection<decimal> pageAmounts)
+    {
+        var spaced = SpacedDecimal().Match(text);
+        if (spaced.Success)
+            return decimal.Parse(spaced.Groups["i"].Value + "." + spaced.Groups["c"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var joined = JoinedDecimal().Match(text);
+        if (joined.Success)
+        {
+            var value = decimal.Parse(joined.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture) / 100m;
+            if (pageAmounts.Contains(value)) return value;
+        }
+        return null;
     }
 
     private static bool IsTenderOrChange(string text) => CashKey().IsMatch(text) || ChangeKey().IsMatch(text) || TenderKey().IsMatch(text);
@@ -120,10 +188,10 @@ public static partial class ReceiptFieldExtractor
         return l.Count > 0 && l[^1].Value < 1_000_000 ? l[^1].Value : null;
     }
 
-    private static decimal? FirstAmount(List<Line> lines, Func<Line, bool> match)
+    private static decimal? FirstAmount(List<Line> lines, Func<Line, bool> match, bool loose = true)
     {
         foreach (var l in lines.Where(match))
-            if (RightmostAmount(l.Text, loose: true) is { } a) return a;
+            if (RightmostAmount(l.Text, loose) is { } a) return a;
         return null;
     }
 
@@ -144,14 +212,17 @@ public static partial class ReceiptFieldExtractor
     {
         FieldValue<DateOnly>? date = null;
         Line? dateLine = null;
-        foreach (var keyed in new[] { true, false })
+        // Labelled dates first, then a date printed with a time (the transaction stamp), then any date: item codes
+        // such as "HC03-7 - 15" and validity dates come without either.
+        foreach (var pass in new[] { 0, 1, 2 })
         {
             foreach (var l in lines)
             {
-                if (keyed != DateKey().IsMatch(l.Text) || ExpiryKey().IsMatch(l.Text)) continue;
+                var keyed = DateKey().IsMatch(l.Text);
+                if ((pass == 0 && !keyed) || (pass == 1 && (keyed || !TimePattern().IsMatch(l.Text))) || ExpiryKey().IsMatch(l.Text)) continue;
                 if (ReceiptText.Dates(l.Text) is [var d, ..])
                 {
-                    date = new FieldValue<DateOnly>(d.Value, Scale(keyed ? 0.95 : 0.8, l));
+                    date = new FieldValue<DateOnly>(d.Value, Scale(pass switch { 0 => 0.95, 1 => 0.85, _ => 0.8 }, l));
                     dateLine = l;
                     break;
                 }
@@ -183,8 +254,30 @@ public static partial class ReceiptFieldExtractor
 
     private static FieldValue<string>? FindMerchant(List<Line> lines)
     {
-        var top = lines.Take(Math.Max(6, Math.Min(12, lines.Count / 3 + 1))).ToList();
-        for (var i = 0; i < top.Count; i++)
+        var top = lines.Take(Math.Max(6, Math.Min(12, lines.Count / 3 + 1))).Select(l => l with { Text = StripLowerDebris(l) }).ToList();
+        // The document title (TAX INVOICE, RECEIPT) closes the merchant's block: a company named below it is a
+        // customer or a sold-by line, so a business name above the title wins over a legal name below it.
+        var title = top.FindIndex(l => l.Index > 0 && TitleWord().IsMatch(l.Text));
+        var split = title > 0 ? title : top.Count;
+        return LegalName(top, 0, split) ?? BusinessName(top, 0, Math.Min(8, split))
+            ?? LegalName(top, split, top.Count) ?? BusinessName(top, split, Math.Min(8, top.Count))
+            ?? FallbackName(top);
+    }
+
+    /// <summary>"ie TRI SHAAS SDN BHD": a short lower-case OCR fragment before an upper-case name is debris.</summary>
+    private static string StripLowerDebris(Line l)
+    {
+        var raw = l.Raw.Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        if (raw.Length < 2 || raw[0].Length > 3 || !raw[0].All(char.IsLower)) return l.Text;
+        var rest = raw[1];
+        if (rest.Count(char.IsUpper) < 4 || rest.Count(char.IsLower) > 0) return l.Text;
+        var space = l.Text.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 ? l.Text[(space + 1)..] : l.Text;
+    }
+
+    private static FieldValue<string>? LegalName(List<Line> top, int from, int to)
+    {
+        for (var i = from; i < to; i++)
         {
             var l = top[i];
             var legal = LegalSuffix().Match(l.Text);
@@ -199,7 +292,12 @@ public static partial class ReceiptFieldExtractor
                 name = CleanName(top[i - 1].Text) + " " + name;
             if (name.Length >= 3) return new FieldValue<string>(name, Scale(0.9, l));
         }
-        for (var i = 0; i < Math.Min(8, top.Count); i++)
+        return null;
+    }
+
+    private static FieldValue<string>? BusinessName(List<Line> top, int from, int to)
+    {
+        for (var i = from; i < to; i++)
         {
             var l = top[i];
             if (!BusinessWord().IsMatch(l.Text) || !LooksLikeName(l.Text)) continue;
@@ -209,7 +307,13 @@ public static partial class ReceiptFieldExtractor
                 name = name + " " + CleanName(top[i + 1].Text);
             return new FieldValue<string>(name, Scale(0.75, l));
         }
-        foreach (var l in top.Take(5))
+        return null;
+    }
+
+    private static FieldValue<string>? FallbackName(List<Line> top)
+    {
+        // Lines tesseract read with almost no confidence are logo debris ("HOen&"), not a name.
+        foreach (var l in top.Take(5).Where(l => l.Confidence >= 0.3))
         {
             if (LooksLikeName(l.Text) && (l.Raw.Any(IsCjk) || l.Raw.Count(char.IsUpper) >= l.Raw.Count(char.IsLower)))
                 return new FieldValue<string>(CleanName(l.Text), Scale(0.55, l));
@@ -223,14 +327,16 @@ public static partial class ReceiptFieldExtractor
         if (ReceiptText.Dates(text).Count > 0 || ReceiptText.Amounts(text).Count > 0) return false;
         var letters = text.Count(c => char.IsLetter(c));
         var digits = text.Count(char.IsDigit);
-        return letters >= 2 && digits <= 2 && letters >= 0.6 * text.Count(c => !char.IsWhiteSpace(c));
+        // A few digits belong to names ("TRIPLE SIX POINT ENTERPRISE 666", "99 SPEED MART"); more are an address or a number.
+        return letters >= 2 && digits <= Math.Max(2, letters / 5) && letters >= 0.6 * text.Count(c => !char.IsWhiteSpace(c));
     }
 
     private static bool IsCjk(char c) => c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF';
 
     private static string CleanName(string text)
     {
-        var s = RegistrationNumber().Replace(text, "");
+        // ¥ inside a name is OCR's Y ("MR D.I.¥."): a currency mark never belongs to a merchant name.
+        var s = RegistrationNumber().Replace(text.Replace('¥', 'Y'), "");
         // "DIMILIKI: BANH MI CAFE SDN BHD" (owned by): the name follows the colon.
         var colon = s.LastIndexOf(':');
         if (colon >= 0 && colon < s.Length - 3) s = s[(colon + 1)..];
@@ -305,7 +411,7 @@ public static partial class ReceiptFieldExtractor
 
     // ---- keyword patterns (on normalised, upper-case text) ----
 
-    [GeneratedRegex(@"GRAND\s?TOTAL|AMOUNT\s?DUE|TOTAL\s?DUE|BALANCE\s?DUE|NETT?\s?TOTAL|ROUND(?:ED|ING)?\s?TOTAL|TOTAL\s?(?:AMOUNT|AMT|PAYABLE|ROUNDED|INCL|INCLUSIVE|SALES?\s?\(?INCL)|TOTAL\s?AFTER|TOTAL\s?\(RM\)|總數|總計|總額|總金額|應付|應收|合計|付款總額|共計")]
+    [GeneratedRegex(@"AFTER\s?ROUNDING|GRAND\s?TOTAL|AMOUNT\s?DUE|TOTAL\s?DUE|BALANCE\s?DUE|NETT?\s?TOTAL|ROUND(?:ED|ING)?\s?TOTAL|TOTAL\s?(?:AMOUNT|AMT|PAYABLE|ROUNDED|INCL|INCLUSIVE|SALES?\s?\(?INCL)|TOTAL\s?AFTER|TOTAL\s?\(RM\)|總數|總計|總額|總金額|應付|應收|合計|付款總額|共計")]
     private static partial Regex StrongTotal();
 
     [GeneratedRegex(@"T[O0]TAL|TOT[A4]L|\b[TIJ1][O0U]T[A4][L1I]\b|實收|\bTTL\b")]
@@ -314,11 +420,26 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"\bAMOUNT\b|\bAMT\b|\bNETT?\b|\bPAYABLE\b|\bBALANCE\b|金額")]
     private static partial Regex WeakTotal();
 
-    [GeneratedRegex(@"SUB\s?-?\s?T[O0]TAL|小計|TOTAL\s?(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|DISC|DISCOUNT|SAVINGS?|SAVED|EXCL|EXCLUDING|BEFORE|POINTS?|WEIGHT|NO\.?\s?OF)|\bQTY\b|EXCL\.?\s|EXCLUSIVE|BEFORE\s?(?:GST|TAX)|ROUNDING\s?ADJ|ADJUSTMENT|DISCOUNT|折扣|SAVING|POINTS|積分|件數|數量|ITEM\(S\)|NO\.?\s?OF\s?ITEMS?|SUMMARY|ANALYSIS|\bCOUNT\b")]
+    [GeneratedRegex(@"SUB\s?-?\s?T[O0]TAL|小計|TOTAL\s?(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|DISC|DISCOUNT|SAVINGS?|SAVED|EXCL|EXCLUDING|BEFORE|POINTS?|WEIGHT|NO\.?\s?OF)|\bQTY\b|EXCL\.?\s|EXCLUSIVE|BEFORE\s?(?:GST|TAX)|ROUNDING\s?ADJ|ADJUSTMENT|\bGROSS\b|DISCOUNT|折扣|SAVING|POINTS|積分|件數|數量|ITEM\(S\)|NO\.?\s?OF\s?ITEMS?|SUMMARY|ANALYSIS|\bCOUNT\b")]
     private static partial Regex NotTotal();
 
     [GeneratedRegex(@"INCL|INCLUSIVE|WITH|\bW/|包括|已含")]
     private static partial Regex Inclusive();
+
+    [GeneratedRegex(@"TOTAL\s?(?:\d{1,2}\s?%\s?)?(?:GST|SST|VAT|TAX)\b|\b(?:GST|SST|VAT|TAX)\s?TOTAL|稅")]
+    private static partial Regex TaxTotal();
+
+    [GeneratedRegex(@"(?<!\d)10\s?%")]
+    private static partial Regex TenPercent();
+
+    [GeneratedRegex(@"\b[A-Z0-9]{4,6}\b")]
+    private static partial Regex WordToken();
+
+    [GeneratedRegex(@"(?<![\d.,])(?<i>\d{1,4}) (?<c>\d{2})[^\dA-Z]*$")]
+    private static partial Regex SpacedDecimal();
+
+    [GeneratedRegex(@"(?<![\d.,])(?<n>\d{3,7})[^\dA-Z]*$")]
+    private static partial Regex JoinedDecimal();
 
     [GeneratedRegex(@"\bCASH\b|現金|\bTENDER|\bPAID\b|RECEIVED|收款|已收|\bVISA\b|\bMASTER|\bAMEX\b|八達通|\bOCTOPUS\b|\bCARD\b|信用卡|支付寶|\bALIPAY|微信|\bPAYME\b|\bEPS\b|銀聯")]
     private static partial Regex CashKey();
@@ -364,6 +485,9 @@ public static partial class ReceiptFieldExtractor
 
     [GeneratedRegex(@"^[^A-Z0-9\u4E00-\u9FFF(]+")]
     private static partial Regex LeadingDebris();
+
+    [GeneratedRegex(@"TAX\s?INVOICE|\bINVOICE\b|\bRECEIPT\b|CASH\s?BILL|收據|發票")]
+    private static partial Regex TitleWord();
 
     [GeneratedRegex(@"(?:&|\bAND)$")]
     private static partial Regex TrailingAnd();

@@ -15,7 +15,9 @@ public static partial class ReceiptText
         // OCR often splits an amount at its decimal point ("73. 00", "295 .00").
         s = SplitDecimal().Replace(s, "$1.$2");
         // Systematic OCR slips in the Malaysian company suffix (SON BHD, SDNBHD, SIN BHD).
-        return SdnBhd().Replace(s, "SDN BHD");
+        s = SdnBhd().Replace(s, "SDN BHD");
+        // "$/B" is how OCR reads the short form S/B (Sendirian Berhad).
+        return DollarSb().Replace(s, "S/B");
     }
 
     /// <summary>An amount found in a line, with where it starts (amounts are read right to left on receipts).</summary>
@@ -106,8 +108,11 @@ public static partial class ReceiptText
     [GeneratedRegex(@"(\d)(?:\s\.|\.\s)(\d{2})(?!\d)")]
     private static partial Regex SplitDecimal();
 
-    [GeneratedRegex(@"\bS[O0DBI]N\.?\s?B[HN]D\b|\bSDNBHD\b")]
+    [GeneratedRegex(@"\bS[O0DBI]N[.,]?\s?[B8][HN][DO0]\b|\bSDNBHD\b")]
     private static partial Regex SdnBhd();
+
+    [GeneratedRegex(@"(?<![A-Z0-9])\$/B\b")]
+    private static partial Regex DollarSb();
 
     [GeneratedRegex(@"^\d+,\d{2}$")]
     private static partial Regex DecimalComma();
@@ -121,7 +126,7 @@ public static partial class ReceiptText
     [GeneratedRegex(@"(?<!\d)(?<y>(?:19|20)\d{2})\s?(?:[-/.]|年)\s?(?<m>\d{1,2})\s?(?:[-/.]|月)\s?(?<d>\d{1,2})(?!\d)")]
     private static partial Regex YearFirst();
 
-    [GeneratedRegex(@"(?<![\d.])(?<a>\d{1,2})\s?(?<sep>[-/.])\s?(?<b>\d{1,2})\s?\k<sep>\s?(?<y>\d{4}|\d{2})(?![\d])")]
+    [GeneratedRegex(@"(?<![\d.A-Z])(?<a>\d{1,2})\s?(?<sep>[-/.])\s?(?<b>\d{1,2})\s?\k<sep>\s?(?<y>\d{4}|\d{2})(?![\d])")]
     private static partial Regex DayFirst();
 
     [GeneratedRegex(@"(?<!\d)(?<d>\d{1,2})\s?[-/ ]?\s?(?<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?\s?[-/ ,]?\s?(?<y>\d{4}|\d{2})(?!\d)")]

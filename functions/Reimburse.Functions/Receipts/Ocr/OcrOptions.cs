@@ -32,6 +32,12 @@ public sealed class OcrOptions : IValidatableObject
     /// </summary>
     public bool Preprocess { get; set; }
 
+    /// <summary>
+    /// When merchant, date or total is missing or weak after the first pass, OCR a grey 1.5x copy once more and keep
+    /// each field from the more confident pass (measured on SROIE; see docs/ocr.md).
+    /// </summary>
+    public bool SecondPass { get; set; } = true;
+
     [Range(1, 600)]
     public int EngineTimeoutSeconds { get; set; } = 30;
 

@@ -44,15 +44,19 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
                 if (_options.Preprocess && ImageGuard.Dimensions(input.Content) is { Width: < 1000 } dims && dims.Width > 0)
                     path = await UpscaleAsync(path, dir.FullName, cancellationToken).ConfigureAwait(false);
 
-                var languages = _options.TesseractLanguages;
-                if (languages != "auto") return (await RunAsync(path, languages, cancellationToken).ConfigureAwait(false)).Outcome;
+                var (first, languages) = await FirstPassAsync(path, cancellationToken).ConfigureAwait(false);
+                if (!_options.SecondPass || first.Document is not { } document) return first;
+                var firstFields = ReceiptFieldExtractor.Extract(document);
+                if (!NeedsSecondPass(firstFields)) return first;
 
-                // Quick script pass: English alone is about twice as fast as eng+chi_tra, and Chinese glyphs read by
-                // the English model leave a mark (tall, wide, low-confidence "words"), so rerun with Chinese only then.
-                var (english, cjk) = await RunAsync(path, "eng", cancellationToken).ConfigureAwait(false);
-                if (english.Document is null || cjk < ChineseThreshold) return english;
-                var (chinese, _) = await RunAsync(path, "chi_tra+eng", cancellationToken).ConfigureAwait(false);
-                return chinese.Document is null ? english : chinese;
+                // Second look at a smoothed, 1.5x grey copy when a key field is missing or weak. The two readings
+                // garble different characters; the reader keeps each field from whichever pass is more confident.
+                var scaled = await RescaleAsync(path, dir.FullName, input.Content, cancellationToken).ConfigureAwait(false);
+                if (scaled == path) return first;
+                var (second, _) = await RunAsync(scaled, languages, cancellationToken).ConfigureAwait(false);
+                return second.Document is { } other
+                    ? OcrOutcome.Success(document, SecondPassFields(firstFields, ReceiptFieldExtractor.Extract(other)))
+                    : first;
             }
             finally
             {
@@ -63,6 +67,52 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
         {
             try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    private async Task<(OcrOutcome Outcome, string Languages)> FirstPassAsync(string path, CancellationToken cancellationToken)
+    {
+        var languages = _options.TesseractLanguages;
+        if (languages != "auto") return ((await RunAsync(path, languages, cancellationToken).ConfigureAwait(false)).Outcome, languages);
+
+        // Quick script pass: English alone is about twice as fast as eng+chi_tra, and Chinese glyphs read by
+        // the English model leave a mark (tall, wide, low-confidence "words"), so rerun with Chinese only then.
+        var (english, cjk) = await RunAsync(path, "eng", cancellationToken).ConfigureAwait(false);
+        if (english.Document is null || cjk < ChineseThreshold) return (english, "eng");
+        var (chinese, _) = await RunAsync(path, "chi_tra+eng", cancellationToken).ConfigureAwait(false);
+        return chinese.Document is null ? (english, "eng") : (chinese, "chi_tra+eng");
+    }
+
+    /// <summary>Merchant, date or total missing, or merchant/total read from weak evidence.</summary>
+    internal static bool NeedsSecondPass(ReceiptFields fields) =>
+        fields.Merchant is not { Confidence: >= MerchantWeak } || fields.Date is null || fields.Total is not { Confidence: >= TotalWeak };
+
+    /// <summary>
+    /// Only the fields that sent the page to a second pass are offered from it: a field the first pass read clearly
+    /// stays as read (measured: offering every field let confident second-pass slips replace right dates and totals).
+    /// </summary>
+    internal static ReceiptFields SecondPassFields(ReceiptFields first, ReceiptFields second) => new()
+    {
+        Merchant = first.Merchant is not { Confidence: >= MerchantWeak } ? second.Merchant : null,
+        Date = first.Date is null ? second.Date : null,
+        Time = first.Date is null ? second.Time : null,
+        Total = first.Total is not { Confidence: >= TotalWeak } ? second.Total : null,
+    };
+
+    private const double MerchantWeak = 0.5;
+
+    private const double TotalWeak = 0.6;
+
+    private async Task<string> RescaleAsync(string path, string dir, byte[] content, CancellationToken cancellationToken)
+    {
+        // Small scans gain from 1.5x (measured on SROIE: the printed total, date and name found more often);
+        // large ones only get the grey conversion.
+        var wide = ImageGuard.Dimensions(content) is { Width: >= 1600 };
+        var output = Path.Combine(dir, "rescaled.png");
+        var r = await ProcessRunner.RunAsync("convert",
+            [.. ImageMagick.LimitArguments(_options), path, "-colorspace", "Gray", "-filter", "Lanczos", "-resize", wide ? "100%" : "150%", output],
+            TimeSpan.FromSeconds(_options.ToolTimeoutSeconds), _options.MemoryLimitMegabytes * 1024L * 1024L,
+            ImageMagick.Environment(_options), cancellationToken).ConfigureAwait(false);
+        return r.Succeeded && File.Exists(output) ? output : path;
     }
 
     private async Task<string> UpscaleAsync(string path, string dir, CancellationToken cancellationToken)
