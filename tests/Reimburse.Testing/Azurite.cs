@@ -10,8 +10,8 @@ namespace Reimburse.Testing;
 /// <remarks>Set REIMBURSE_TEST_STORAGE to a connection string to use an Azurite that is already running.</remarks>
 public sealed class AzuriteInstance : IAsyncDisposable
 {
-    public const string DevAccount = "devstoreaccount1";
-    public const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const string DevAccount = StorageAccount.DevelopmentAccountName;
+    public const string DevKey = StorageAccount.DevelopmentAccountKey;
 
     private Process? _process;
     private readonly string? _location;

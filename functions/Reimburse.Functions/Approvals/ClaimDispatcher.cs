@@ -188,7 +188,7 @@ public sealed partial class ClaimDispatcher(
             outboxMark = marker.GetInt32(DispatchedOutboxProperty) ?? 0;
             indexedFor = marker.GetString(IndexedForProperty) ?? "";
             entries = rows.Where(r => r.RowKey.StartsWith(ClaimStore.AuditRowPrefix, StringComparison.Ordinal))
-                .Select(AuditEntityMapper.FromEntity).Where(a => a.Sequence > auditMark).OrderBy(a => a.Sequence).ToList();
+                .Select(e => AuditEntityMapper.FromEntity(e)).Where(a => a.Sequence > auditMark).OrderBy(a => a.Sequence).ToList();
             outbox = rows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal) && WorkflowRows.OutboxVersion(r.RowKey) > outboxMark)
                 .OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
         }

@@ -1,3 +1,4 @@
+using Reimburse.Functions.Claims;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -88,18 +89,7 @@ public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
 
     public static IndexedEntry FromRow(TableEntity r)
     {
-        var entry = new AuditEntry(
-            r.GetString("ChainId") ?? "",
-            r.GetInt64("Seq") ?? 0,
-            r.GetString("Action") ?? "",
-            r.GetString("ActorId") ?? "",
-            r.GetString("ActorRole") ?? "",
-            DateTimeOffset.Parse(r.GetString("At") ?? "0001-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
-            r.GetString("SourceIp") is { Length: > 0 } ip ? ip : null,
-            Enum.TryParse<AuditOutcome>(r.GetString("Outcome"), out var o) ? o : AuditOutcome.Allowed,
-            r.GetString("Details") ?? "",
-            r.GetString("PrevHash") ?? "",
-            r.GetString("Hash") ?? "");
+        var entry = AuditEntityMapper.FromEntity(r, r.GetString("ChainId") ?? "", missingSequence: 0);
         return new IndexedEntry(r.GetString("Log") ?? "", entry,
             r.GetString("ClaimId") is { Length: > 0 } c ? c : null,
             r.GetString("Department") is { Length: > 0 } d ? d : null);

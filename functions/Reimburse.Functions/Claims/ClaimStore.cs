@@ -286,9 +286,10 @@ public static class AuditEntityMapper
         ["Hash"] = a.Hash,
     };
 
-    public static AuditEntry FromEntity(TableEntity e) => new(
-        e.PartitionKey,
-        e.GetInt64("Seq") ?? -1,
+    /// <summary>Reads an audit row. Copies of entries kept elsewhere (query indexes) name their chain explicitly.</summary>
+    public static AuditEntry FromEntity(TableEntity e, string? chainId = null, long missingSequence = -1) => new(
+        chainId ?? e.PartitionKey,
+        e.GetInt64("Seq") ?? missingSequence,
         e.GetString("Action") ?? "",
         e.GetString("ActorId") ?? "",
         e.GetString("ActorRole") ?? "",
