@@ -15,7 +15,7 @@ public sealed class OcrBenchmark : IBenchmark
 {
     public string Name => "ocr";
 
-    public string Description => "ocr --dataset DIR | --synthetic N [--limit N] [--parallel P] [--languages auto|eng|chi_tra+eng] [--preprocess] [--no-second-pass] [--skip N] [--verbose] [--explain ID] [--ocr-cache DIR]";
+    public string Description => "ocr --dataset DIR | --synthetic N [--limit N] [--parallel P] [--engine tesseract|paddle] [--languages auto|eng|chi_tra+eng] [--preprocess] [--no-second-pass] [--skip N] [--verbose] [--explain ID] [--ocr-cache DIR]";
 
     private sealed record Item(string Id, byte[] Content, Dictionary<string, string?> Truth);
 
@@ -26,6 +26,7 @@ public sealed class OcrBenchmark : IBenchmark
         string? dataset = null;
         int limit = int.MaxValue, parallel = 2, synthetic = 0;
         bool verbose = false, preprocess = false, secondPass = true;
+        var engineName = "tesseract";
         var skip = 0;
         string? languages = null;
         string? cache = null, explain = null;
@@ -38,6 +39,7 @@ public sealed class OcrBenchmark : IBenchmark
                 case "--parallel": parallel = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--synthetic": synthetic = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--languages": languages = args[++i]; break;
+                case "--engine": engineName = args[++i]; break;
                 case "--preprocess": preprocess = true; break;
                 case "--no-second-pass": secondPass = false; break;
                 case "--skip": skip = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -58,7 +60,13 @@ public sealed class OcrBenchmark : IBenchmark
             : new[] { "company", "date", "time", "total", "subtotal", "tax", "service", "currency", "receipt", "payment" };
 
         var options = Options.Create(new OcrOptions { MaxConcurrency = parallel, TesseractLanguages = languages, Preprocess = preprocess, SecondPass = secondPass });
-        using var engine = new TesseractOcrEngine(options, NullLogger<TesseractOcrEngine>.Instance);
+        IOcrEngine engine = engineName switch
+        {
+            "tesseract" => new TesseractOcrEngine(options, NullLogger<TesseractOcrEngine>.Instance),
+            "paddle" => new PaddleOcrEngine(options, NullLogger<PaddleOcrEngine>.Instance),
+            _ => throw new ArgumentException($"unknown engine {engineName}; use tesseract or paddle"),
+        };
+        using var disposeEngine = engine as IDisposable;
         var reader = new ReceiptReader(engine, options, TimeProvider.System, NullLogger<ReceiptReader>.Instance);
 
         var outcomes = new Outcome[items.Count];
@@ -115,7 +123,7 @@ public sealed class OcrBenchmark : IBenchmark
 
         var secs = outcomes.Select(o => o.Seconds).Order().ToList();
         var unreadable = outcomes.Count(o => o.Reading.Status == ReceiptReadStatus.Unreadable);
-        Console.WriteLine($"OCR benchmark: {(dataset ?? $"synthetic x{synthetic}")}, {items.Count} receipts, engine tesseract {engine.Version}, " +
+        Console.WriteLine($"OCR benchmark: {(dataset ?? $"synthetic x{synthetic}")}, {items.Count} receipts, engine {engine.Name} {engine.Version}, " +
                           $"languages {languages}, preprocess {preprocess}, second pass {secondPass}, parallel {parallel}, {Environment.ProcessorCount} cores");
         Console.WriteLine($"{"field",-10} {"ours",8} {"naive",8} {"ratio",7}");
         foreach (var field in fields)

@@ -96,6 +96,8 @@ public static partial class ReceiptFieldExtractor
             if (priority == 0) continue;
             var amount = RightmostAmount(l.Text, loose: true);
             double score = priority;
+            // "TOTAL: 26.00 1.56" is a GST summary row (net, tax): a paid total is never followed by a smaller amount.
+            if (ReceiptText.Amounts(l.Text) is [.., var before, var last] && last.Value < before.Value) score -= 1;
             if (ReceiptText.Amounts(l.Text).Count == 0)
             {
                 if (LostDecimal(l.Text, everyAmount) is { } fixedAmount) amount = fixedAmount;
@@ -120,9 +122,15 @@ public static partial class ReceiptFieldExtractor
             return rest.Count == 0 ? null : new FieldValue<decimal>(rest.Max(), 0.3);
         }
 
+        // "Total (incl. GST) 23.26 / Rounding Adj -0.01 / TOTAL 23.25": the rounded amount is what was paid.
+        var rounding = lines.Where(l => RoundingKey().IsMatch(l.Text) && !StrongTotal().IsMatch(l.Text))
+            .Select(l => ReceiptText.Amounts(l.Text) is [.., var a] ? a.Value : (decimal?)null)
+            .FirstOrDefault(r => r is { } v && v != 0 && Math.Abs(v) < 0.10m);
+
         Candidate Rescore(Candidate c)
         {
             var score = c.Score;
+            if (rounding is { } r && candidates.Any(o => o.Amount == c.Amount - r)) score += 1.5;
             if (implied == c.Amount) score += 1.5;
             if (composed == c.Amount) score += 1.0;
             // Totals are printed more than once (total, tendered, rounded); OCR rarely garbles every copy the same way.
@@ -135,7 +143,9 @@ public static partial class ReceiptFieldExtractor
         foreach (var derived in new[] { implied, composed })
         {
             if (derived is not { } value || value <= 0 || candidates.Any(c => c.Amount == value)) continue;
-            var line = lines.FirstOrDefault(l => !SubtotalKey().IsMatch(l.Text) && ReceiptText.Amounts(l.Text).Any(a => a.Value == value));
+            // "Elsewhere": the tendered line itself does not count (a garbled "CASH 111 /53.35" is no evidence).
+            var line = lines.FirstOrDefault(l => !SubtotalKey().IsMatch(l.Text) && !IsTenderOrChange(l.Text) &&
+                                                 ReceiptText.Amounts(l.Text).Any(a => a.Value == value));
             if (line is not null) candidates.Add(new Candidate(value, 1.5, line));
         }
 
@@ -287,7 +297,11 @@ public static partial class ReceiptFieldExtractor
             var before = name[..Math.Max(0, name.Length - legal.Value.Trim().Length)].Trim();
             var words = before.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
             var unbalanced = before.Count(c => c == ')') > before.Count(c => c == '(');
-            if (i > 0 && (before.StartsWith('(') || unbalanced || words < 2) && LooksLikeName(top[i - 1].Text)
+            // "POPULAR BOOK" / "CO. (M) SDN BHD": nothing but abbreviations before the suffix is the tail of a name too.
+            var substantive = before.Split(' ', StringSplitOptions.RemoveEmptyEntries).Count(w => w.Count(char.IsLetter) >= 3);
+            var previousRaw = i > 0 ? top[i - 1].Raw : "";
+            if (i > 0 && (before.StartsWith('(') || unbalanced || words < 2 || substantive == 0) && LooksLikeName(top[i - 1].Text)
+                && (previousRaw.Count(char.IsUpper) >= previousRaw.Count(char.IsLower) || IsTitleCase(previousRaw))
                 && !LegalSuffix().IsMatch(top[i - 1].Text))
                 name = CleanName(top[i - 1].Text) + " " + name;
             if (name.Length >= 3) return new FieldValue<string>(name, Scale(0.9, l));
@@ -303,7 +317,8 @@ public static partial class ReceiptFieldExtractor
             if (!BusinessWord().IsMatch(l.Text) || !LooksLikeName(l.Text)) continue;
             var name = CleanName(l.Text);
             // "HOME MASTER HARDWARE &" / "ELECTRICAL": a trailing conjunction continues on the next line.
-            if (TrailingAnd().IsMatch(name) && i + 1 < top.Count && LooksLikeName(top[i + 1].Text))
+            if ((TrailingAnd().IsMatch(name) || (i + 1 < top.Count && LeadingAnd().IsMatch(top[i + 1].Text))) && i + 1 < top.Count &&
+                LooksLikeName(top[i + 1].Text))
                 name = name + " " + CleanName(top[i + 1].Text);
             return new FieldValue<string>(name, Scale(0.75, l));
         }
@@ -315,10 +330,17 @@ public static partial class ReceiptFieldExtractor
         // Lines tesseract read with almost no confidence are logo debris ("HOen&"), not a name.
         foreach (var l in top.Take(5).Where(l => l.Confidence >= 0.3))
         {
-            if (LooksLikeName(l.Text) && (l.Raw.Any(IsCjk) || l.Raw.Count(char.IsUpper) >= l.Raw.Count(char.IsLower)))
+            if (LooksLikeName(l.Text) && (l.Raw.Any(IsCjk) || l.Raw.Count(char.IsUpper) >= l.Raw.Count(char.IsLower) || IsTitleCase(l.Raw)))
                 return new FieldValue<string>(CleanName(l.Text), Scale(0.55, l));
         }
         return null;
+    }
+
+    /// <summary>"YHM Aeon Tebrau City": every word capitalised, as shop names are printed (debris rarely is).</summary>
+    private static bool IsTitleCase(string raw)
+    {
+        var words = raw.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => w.Any(char.IsLetter)).ToList();
+        return words.Count >= 2 && words.All(w => char.IsUpper(w.First(char.IsLetter)));
     }
 
     private static bool LooksLikeName(string text)
@@ -337,6 +359,8 @@ public static partial class ReceiptFieldExtractor
     {
         // ¥ inside a name is OCR's Y ("MR D.I.¥."): a currency mark never belongs to a merchant name.
         var s = RegistrationNumber().Replace(text.Replace('¥', 'Y'), "");
+        // A zero between letters, or ending an abbreviation, is the letter O ("AEON C0. (M) BHD", "G0LDEN").
+        s = ZeroInWord().Replace(s, "O");
         // "DIMILIKI: BANH MI CAFE SDN BHD" (owned by): the name follows the colon.
         var colon = s.LastIndexOf(':');
         if (colon >= 0 && colon < s.Length - 3) s = s[(colon + 1)..];
@@ -362,7 +386,7 @@ public static partial class ReceiptFieldExtractor
     [
         (new Regex(@"HK\$|\bHKD\b|港幣|港元", RegexOptions.CultureInvariant), "HKD", 0.95),
         // OCR reads HK$ as HKS / HK5 before an amount.
-        (new Regex(@"\bHK[S5]\s?\d|\bHK[S5]$|\bHK[S5]\s", RegexOptions.CultureInvariant | RegexOptions.Multiline), "HKD", 0.8),
+        (new Regex(@"HK[S5]\s?\d|HK[S5]$|HK[S5]\s", RegexOptions.CultureInvariant | RegexOptions.Multiline), "HKD", 0.8),
         (new Regex(@"\bMOP\b|澳門元|澳門幣|葡幣", RegexOptions.CultureInvariant), "MOP", 0.95),
         (new Regex(@"\bRMB\b|\bCNY\b|人民幣", RegexOptions.CultureInvariant), "CNY", 0.95),
         (new Regex(@"US\$|\bUSD\b", RegexOptions.CultureInvariant), "USD", 0.95),
@@ -444,7 +468,7 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"\bCASH\b|現金|\bTENDER|\bPAID\b|RECEIVED|收款|已收|\bVISA\b|\bMASTER|\bAMEX\b|八達通|\bOCTOPUS\b|\bCARD\b|信用卡|支付寶|\bALIPAY|微信|\bPAYME\b|\bEPS\b|銀聯")]
     private static partial Regex CashKey();
 
-    [GeneratedRegex(@"CHANGE|找續|找贖|找零|找回|\bCHG\s?DUE|BALANCE\s?RETURN")]
+    [GeneratedRegex(@"CHANGE|找續|找贖|找零|找回|找(?=\s?[$\d])|\bCHG\s?DUE|BALANCE\s?RETURN")]
     private static partial Regex ChangeKey();
 
     [GeneratedRegex(@"TENDER|PAYMENT|付款方式")]
@@ -486,8 +510,17 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"^[^A-Z0-9\u4E00-\u9FFF(]+")]
     private static partial Regex LeadingDebris();
 
+    [GeneratedRegex(@"ROUND(?:ING|ED)?\s?(?:ADJ|ADJUSTMENT)?|進位|捨入")]
+    private static partial Regex RoundingKey();
+
+    [GeneratedRegex(@"(?<=[A-Z])0(?=[A-Z]|\.)")]
+    private static partial Regex ZeroInWord();
+
     [GeneratedRegex(@"TAX\s?INVOICE|\bINVOICE\b|\bRECEIPT\b|CASH\s?BILL|收據|發票")]
     private static partial Regex TitleWord();
+
+    [GeneratedRegex(@"^(?:&|AND\b)")]
+    private static partial Regex LeadingAnd();
 
     [GeneratedRegex(@"(?:&|\bAND)$")]
     private static partial Regex TrailingAnd();

@@ -10,14 +10,41 @@ public static partial class ReceiptText
     /// <summary>NFKC (full-width digits, ＄ and ：become ASCII), upper-case, single spaces.</summary>
     public static string Normalise(string line)
     {
-        var s = line.Normalize(NormalizationForm.FormKC).ToUpperInvariant();
+        var s = FoldSimplified(line.Normalize(NormalizationForm.FormKC)).ToUpperInvariant();
         s = Spaces().Replace(s, " ").Trim();
         // OCR often splits an amount at its decimal point ("73. 00", "295 .00").
         s = SplitDecimal().Replace(s, "$1.$2");
-        // Systematic OCR slips in the Malaysian company suffix (SON BHD, SDNBHD, SIN BHD).
+        // Recognisers drop the narrow space of a date-time stamp ("10/03/20185:41:06", "18/03/1809:03").
+        s = GluedDateTime().Replace(s, "$1 ");
+        s = GluedNamedDateTime().Replace(s, "$1 ");
+        // A doubled separator inside a date ("14--03-18").
+        s = DoubledDateDash().Replace(s, "$1-$2");
+        // Systematic OCR slips in the Malaysian company suffix (SON BHD, SDNBHD, SIN BHD, SAN BHD), also glued to
+        // the name when the recogniser drops spaces ("TASTEOFTHEWORLDSDNBHD").
+        s = GluedSdnBhd().Replace(s, "$1 SDN BHD");
         s = SdnBhd().Replace(s, "SDN BHD");
+        // S/B with its slash misread (S7B, 5/B, S1B).
+        s = SbSlip().Replace(s, "S/B");
         // "$/B" is how OCR reads the short form S/B (Sendirian Berhad).
         return DollarSb().Replace(s, "S/B");
+    }
+
+    // Simplified forms a recogniser trained mostly on Simplified Chinese emits for the Traditional characters Hong Kong
+    // receipts print (單号, 服務费, 電话, 多谢): folded back so keywords and merchant names compare as printed.
+    private const string SimplifiedForms = "号费话谢总计数现续赎应实额单据发币时间务银联达宝转鹅诗厅门东龙湾马鸡饭汤烧国广场园车贸区楼层铺价优惠劵折扣乐级";
+    private const string TraditionalForms = "號費話謝總計數現續贖應實額單據發幣時間務銀聯達寶轉鵝詩廳門東龍灣馬雞飯湯燒國廣場園車貿區樓層鋪價優惠券折扣樂級";
+
+    /// <summary>Maps the simplified forms above to their Traditional characters; everything else is left as it is.</summary>
+    public static string FoldSimplified(string text)
+    {
+        if (!text.Any(c => c >= '\u4E00')) return text;
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var k = SimplifiedForms.IndexOf(chars[i], StringComparison.Ordinal);
+            if (k >= 0) chars[i] = TraditionalForms[k];
+        }
+        return new string(chars);
     }
 
     /// <summary>An amount found in a line, with where it starts (amounts are read right to left on receipts).</summary>
@@ -105,10 +132,25 @@ public static partial class ReceiptText
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
 
+    [GeneratedRegex(@"(?<![\d/.-])(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{2})(?=[0-2]?\d:[0-5]\d)")]
+    private static partial Regex GluedDateTime();
+
+    [GeneratedRegex(@"(?<![\d])(\d{1,2}[\s/-]?(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/-]?\d{4})(?=[0-2]?\d:[0-5]\d)")]
+    private static partial Regex GluedNamedDateTime();
+
+    [GeneratedRegex(@"(?<![\d/.-])(\d{1,2})-{2,}(\d{1,2}-\d{2,4})(?!\d)")]
+    private static partial Regex DoubledDateDash();
+
+    [GeneratedRegex(@"\b([A-Z]{3,})SDN\.?BHD\b")]
+    private static partial Regex GluedSdnBhd();
+
+    [GeneratedRegex(@"(?<![A-Z0-9/])(?:S[71I|]B|5/B)(?![A-Z0-9])")]
+    private static partial Regex SbSlip();
+
     [GeneratedRegex(@"(\d)(?:\s\.|\.\s)(\d{2})(?!\d)")]
     private static partial Regex SplitDecimal();
 
-    [GeneratedRegex(@"\bS[O0DBI]N[.,]?\s?[B8][HN][DO0]\b|\bSDNBHD\b")]
+    [GeneratedRegex(@"\bS[O0DBIA]N[.,]?\s?[B8][HN][DO0]\b|\bSDNBHD\b")]
     private static partial Regex SdnBhd();
 
     [GeneratedRegex(@"(?<![A-Z0-9])\$/B\b")]

@@ -7,6 +7,7 @@ public enum OcrEngineKind
 {
     Tesseract,
     DocumentIntelligence,
+    PaddleOcr,
 }
 
 /// <summary>Receipt reading settings, bound from "Reimburse:Ocr".</summary>
@@ -66,6 +67,13 @@ public sealed class OcrOptions : IValidatableObject
 
     [Range(50, 600)]
     public int PdfDpi { get; set; } = 200;
+
+    /// <summary>Folder with the PP-OCRv4 ONNX models; empty: next to the app (ocr-models/), else the pinned npm package of the checkout.</summary>
+    public string? PaddleModelDirectory { get; set; }
+
+    /// <summary>Longest side of the image the text detector sees (PaddleOCR's default is 960; receipts are long and their print small).</summary>
+    [Range(320, 4096)]
+    public int PaddleDetectionMaxSide { get; set; } = 1536;
 
     public Uri? DocumentIntelligenceEndpoint { get; set; }
 

@@ -17,6 +17,8 @@ public static class ReceiptReadingServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<OcrOptions>>().Value;
             if (o.Engine == OcrEngineKind.Tesseract)
                 return new TesseractOcrEngine(sp.GetRequiredService<IOptions<OcrOptions>>(), sp.GetRequiredService<ILogger<TesseractOcrEngine>>());
+            if (o.Engine == OcrEngineKind.PaddleOcr)
+                return new PaddleOcrEngine(sp.GetRequiredService<IOptions<OcrOptions>>(), sp.GetRequiredService<ILogger<PaddleOcrEngine>>());
             var clientOptions = new DocumentIntelligenceClientOptions { AnalysisTimeout = TimeSpan.FromSeconds(o.DocumentIntelligenceTimeoutSeconds) };
             var logger = sp.GetRequiredService<ILogger<DocumentIntelligenceOcrEngine>>();
             return string.IsNullOrEmpty(o.DocumentIntelligenceKey)
