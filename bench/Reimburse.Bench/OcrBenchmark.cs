@@ -15,7 +15,7 @@ public sealed class OcrBenchmark : IBenchmark
 {
     public string Name => "ocr";
 
-    public string Description => "ocr --dataset DIR | --synthetic N [--limit N] [--parallel P] [--engine tesseract|paddle] [--languages auto|eng|chi_tra+eng] [--preprocess] [--no-second-pass] [--skip N] [--verbose] [--explain ID] [--ocr-cache DIR]";
+    public string Description => "ocr --dataset DIR | --synthetic N [--limit N] [--parallel P] [--engine tesseract|paddle] [--det-side PX] [--languages auto|eng|chi_tra+eng] [--preprocess] [--no-second-pass] [--skip N] [--verbose] [--explain ID] [--ocr-cache DIR]";
 
     private sealed record Item(string Id, byte[] Content, Dictionary<string, string?> Truth);
 
@@ -27,6 +27,7 @@ public sealed class OcrBenchmark : IBenchmark
         int limit = int.MaxValue, parallel = 2, synthetic = 0;
         bool verbose = false, preprocess = false, secondPass = true;
         var engineName = "tesseract";
+        var detSide = new OcrOptions().PaddleDetectionMaxSide;
         var skip = 0;
         string? languages = null;
         string? cache = null, explain = null;
@@ -40,6 +41,7 @@ public sealed class OcrBenchmark : IBenchmark
                 case "--synthetic": synthetic = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--languages": languages = args[++i]; break;
                 case "--engine": engineName = args[++i]; break;
+                case "--det-side": detSide = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--preprocess": preprocess = true; break;
                 case "--no-second-pass": secondPass = false; break;
                 case "--skip": skip = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -53,13 +55,13 @@ public sealed class OcrBenchmark : IBenchmark
         // SROIE is English-only: the fast "auto" pass. The Hong Kong synthetic set runs the product default.
         languages ??= dataset is not null ? "auto" : new OcrOptions().TesseractLanguages;
 
-        var items = dataset is not null ? LoadDataset(dataset, skip, limit) : await LoadSyntheticAsync(synthetic, cancellationToken);
+        var items = dataset is not null ? LoadDataset(dataset, skip, limit) : await LoadSyntheticAsync(synthetic, skip, cancellationToken);
         if (explain is not null) items = items.Where(i => i.Id == explain).ToList();
         var fields = dataset is not null
             ? new[] { "company", "date", "total" }
             : new[] { "company", "date", "time", "total", "subtotal", "tax", "service", "currency", "receipt", "payment" };
 
-        var options = Options.Create(new OcrOptions { MaxConcurrency = parallel, TesseractLanguages = languages, Preprocess = preprocess, SecondPass = secondPass });
+        var options = Options.Create(new OcrOptions { MaxConcurrency = parallel, TesseractLanguages = languages, Preprocess = preprocess, SecondPass = secondPass, PaddleDetectionMaxSide = detSide });
         IOcrEngine engine = engineName switch
         {
             "tesseract" => new TesseractOcrEngine(options, NullLogger<TesseractOcrEngine>.Instance),
@@ -211,13 +213,13 @@ public sealed class OcrBenchmark : IBenchmark
         return list;
     }
 
-    private static async Task<List<Item>> LoadSyntheticAsync(int count, CancellationToken cancellationToken)
+    private static async Task<List<Item>> LoadSyntheticAsync(int count, int skip, CancellationToken cancellationToken)
     {
         var list = new List<Item>();
         var kinds = Enum.GetValues<SyntheticReceiptKind>();
         for (var i = 0; i < count; i++)
         {
-            var r = await SyntheticReceipts.GenerateAsync(kinds[i % kinds.Length], 1000 + i, cancellationToken);
+            var r = await SyntheticReceipts.GenerateAsync(kinds[i % kinds.Length], 1000 + skip + i, cancellationToken);
             var t = r.Truth;
             var truth = new Dictionary<string, string?>
             {

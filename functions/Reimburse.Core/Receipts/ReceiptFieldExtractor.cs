@@ -504,7 +504,7 @@ public static partial class ReceiptFieldExtractor
     [GeneratedRegex(@"TAX\s?INVOICE|SIMPLIFIED|\bINVOICE\b|\bRECEIPT\b|CASH\s?BILL|\bWELCOME\b|THANK|歡迎|收據|發票|單據|OFFICIAL|\bCOPY\b|\bGST\b|REG\.?\s?NO|\bTEL\b|\bFAX\b|電話")]
     private static partial Regex HeaderWord();
 
-    [GeneratedRegex(@"\bJALAN\b|\bJLN\b|\bROAD\b|\bRD\b|\bSTREET\b|\bST\.?\s|\bLOT\b|\bNO\.?\s?\d|\bTAMAN\b|\bLORONG\b|\bFLOOR\b|\bSHOP\s?\d|\bBLOCK\b|\bBLK\b|\bTOWER\b|\bBUILDING\b|\bJOHOR\b|\bSELANGOR\b|\d{5}|[\u4E00-\u9FFF]+(?:街|道|路)\d|\d+號|地址|樓|地下|舖")]
+    [GeneratedRegex(@"\bJALAN\b|\bJLN\b|\bROAD\b|\bRD\b|\bSTREET\b|\bST\.?\s|\bLOT\b|\bNO\.?\s?\d|\bTAMAN\b|\bLORONG\b|\bFLOOR\b|\bSHOP\s?\d|\bBLOCK\b|\bBLK\b|\bTOWER\b|\bBUILDING\b|\bJOHOR\b|\bSELANGOR\b|\d{5}|[\u4E00-\u9FFF]+(?:街|道|路)\d|\d+號|地址|(?:\d|[一二三四五六七八九十]|閣|頂)樓|地下|舖")]
     private static partial Regex AddressWord();
 
     [GeneratedRegex(@"^[^A-Z0-9\u4E00-\u9FFF(]+")]

@@ -15,6 +15,8 @@ public static partial class ReceiptText
         // OCR often splits an amount at its decimal point ("73. 00", "295 .00").
         s = SplitDecimal().Replace(s, "$1.$2");
         // Recognisers drop the narrow space of a date-time stamp ("10/03/20185:41:06", "18/03/1809:03").
+        // A zero for the O of a month between day and year ("31-0CT-2024", "5 N0V 2024").
+        s = MonthWithZero().Replace(s, m => m.Value.Replace('0', 'O'));
         s = GluedDateTime().Replace(s, "$1 ");
         s = GluedNamedDateTime().Replace(s, "$1 ");
         // A doubled separator inside a date ("14--03-18").
@@ -31,8 +33,8 @@ public static partial class ReceiptText
 
     // Simplified forms a recogniser trained mostly on Simplified Chinese emits for the Traditional characters Hong Kong
     // receipts print (單号, 服務费, 電话, 多谢): folded back so keywords and merchant names compare as printed.
-    private const string SimplifiedForms = "号费话谢总计数现续赎应实额单据发币时间务银联达宝转鹅诗厅门东龙湾马鸡饭汤烧国广场园车贸区楼层铺价优惠劵折扣乐级";
-    private const string TraditionalForms = "號費話謝總計數現續贖應實額單據發幣時間務銀聯達寶轉鵝詩廳門東龍灣馬雞飯湯燒國廣場園車貿區樓層鋪價優惠券折扣樂級";
+    private const string SimplifiedForms = "号费话谢总计数现续赎应实额单据发币时间务银联达宝转鹅诗厅门东龙湾马鸡饭汤烧国广场园车贸区楼层铺价优惠劵折扣乐级岛辅凤鳯汇兴华记汉丽宁荣鲜鱼饼";
+    private const string TraditionalForms = "號費話謝總計數現續贖應實額單據發幣時間務銀聯達寶轉鵝詩廳門東龍灣馬雞飯湯燒國廣場園車貿區樓層鋪價優惠券折扣樂級島輔鳳鳳匯興華記漢麗寧榮鮮魚餅";
 
     /// <summary>Maps the simplified forms above to their Traditional characters; everything else is left as it is.</summary>
     public static string FoldSimplified(string text)
@@ -134,6 +136,9 @@ public static partial class ReceiptText
 
     [GeneratedRegex(@"(?<![\d/.-])(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{2})(?=[0-2]?\d:[0-5]\d)")]
     private static partial Regex GluedDateTime();
+
+    [GeneratedRegex(@"(?<=\d[\s/-]?)(?:0CT|N0V)(?=[\s/-]?\d)")]
+    private static partial Regex MonthWithZero();
 
     [GeneratedRegex(@"(?<![\d])(\d{1,2}[\s/-]?(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[\s/-]?\d{4})(?=[0-2]?\d:[0-5]\d)")]
     private static partial Regex GluedNamedDateTime();

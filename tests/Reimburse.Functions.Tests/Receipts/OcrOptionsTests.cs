@@ -25,11 +25,35 @@ public class OcrOptionsTests
     }
 
     [Fact]
-    public void AddReceiptReading_Defaults_ResolvesTesseractReader()
+    public void AddReceiptReading_Defaults_ResolvesPaddleReader()
     {
         using var sp = Build([]);
-        Assert.IsType<TesseractOcrEngine>(sp.GetRequiredService<IOcrEngine>());
+        Assert.IsType<PaddleOcrEngine>(sp.GetRequiredService<IOcrEngine>());
         Assert.NotNull(sp.GetRequiredService<ReceiptReader>());
+    }
+
+    [Fact]
+    public void AddReceiptReading_EngineTesseract_ResolvesTesseractReader()
+    {
+        using var sp = Build(new() { ["Reimburse:Ocr:Engine"] = "Tesseract" });
+        Assert.IsType<TesseractOcrEngine>(sp.GetRequiredService<IOcrEngine>());
+    }
+
+    [Fact]
+    public void AddReceiptReading_PaddleModelsMissing_FailsValidationNamingTheFix()
+    {
+        var empty = Directory.CreateTempSubdirectory("no-models-");
+        try
+        {
+            using var sp = Build(new() { ["Reimburse:Ocr:PaddleModelDirectory"] = empty.FullName });
+            var e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<OcrOptions>>().Value);
+            Assert.Contains(PaddleOcrEngine.RecognitionModel, e.Message, StringComparison.Ordinal);
+            Assert.Contains("npm ci", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
     }
 
     [Fact]

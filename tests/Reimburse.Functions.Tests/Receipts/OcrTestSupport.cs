@@ -16,6 +16,9 @@ internal static class OcrTestSupport
     public static TesseractOcrEngine Tesseract(OcrOptions? options = null) =>
         new(Options.Create(options ?? new OcrOptions()), NullLogger<TesseractOcrEngine>.Instance);
 
+    public static PaddleOcrEngine Paddle(OcrOptions? options = null) =>
+        new(Options.Create(options ?? new OcrOptions()), NullLogger<PaddleOcrEngine>.Instance);
+
     /// <summary>A PNG signature and IHDR declaring the given size, followed by a tiny IDAT: no pixels are allocated.</summary>
     public static byte[] PngHeader(uint width, uint height, byte[]? idat = null)
     {

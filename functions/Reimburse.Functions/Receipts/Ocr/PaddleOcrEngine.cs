@@ -28,6 +28,10 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
     private const int RecHeight = 48;
     private const int RecMaxWidth = 1600;
     private const int RecBatch = 8;
+    // Batches are padded to their widest crop (rounded to 32), not to PaddleOCR's 320 minimum: short crops (prices,
+    // dates) are most of a receipt, and recognition cost grows with the padded width (measured on SROIE: 30% faster,
+    // same accuracy).
+    private const int MinRecWidth = 64;
     private const float DropScore = 0.5f;
 
     private readonly OcrOptions _options;
@@ -166,6 +170,7 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
         var dh = Math.Max(32, (int)Math.Round(image.Height * scale / 32) * 32);
         var detInput = new DenseTensor<float>([1, 3, dh, dw]);
         image.SampleInto(detInput.Buffer.Span, dw, dw, dh, 0, 0, image.Width, image.Height, DetMean, DetStd);
+        var prof = System.Diagnostics.Stopwatch.StartNew();
         List<PaddleTextDetector.Region> regions;
         using (var detOut = det.Run([NamedOnnxValue.CreateFromTensor(det.InputMetadata.Keys.First(), detInput)], det.OutputMetadata.Keys.ToList(), run))
         {
@@ -175,6 +180,7 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
             regions = PaddleTextDetector.FindRegions(flat, dims[^1], dims[^2]);
         }
 
+        var detMs = prof.ElapsedMilliseconds;
         double fx = (double)image.Width / dw, fy = (double)image.Height / dh;
         var boxes = regions
             .Select(r => (X: r.Left * fx, Y: r.Top * fy, W: (r.Right - r.Left) * fx, H: (r.Bottom - r.Top) * fy))
@@ -188,7 +194,7 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
         {
             var batch = order.Skip(b).Take(RecBatch).ToList();
             var widths = batch.Select(i => Math.Clamp((int)Math.Ceiling(RecHeight * boxes[i].W / boxes[i].H), 8, RecMaxWidth)).ToList();
-            var stride = Math.Max(320, widths.Max());
+            var stride = Math.Max(MinRecWidth, (widths.Max() + 31) / 32 * 32);
             var recInput = new DenseTensor<float>([batch.Count, 3, RecHeight, stride]);
             var span = recInput.Buffer.Span;
             var per = 3 * RecHeight * stride;
@@ -211,14 +217,16 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
                 segments.Add(new Segment(text, confidence, box.X, box.Y, box.W, box.H));
             }
         }
+        LogRead(_logger, boxes.Count, dw, dh, detMs, prof.ElapsedMilliseconds - detMs);
         return new OcrDocument(GroupLines(segments));
     }
 
     /// <summary>
     /// Greedy CTC decoding: best class per step, repeats collapsed, blanks dropped; confidence = mean of kept steps.
-    /// The model often drops the space between Latin words printed close together ("10/03/2018 5:41" comes out as
-    /// "10/03/20185:41"); where the steps between two characters are much wider than the line's character pitch, a space
-    /// is put back.
+    /// The model often drops the space between Latin words printed close together ("TOTAL AMT" comes out as
+    /// "TOTALAMT"); where the steps between two characters are much wider than the line's character pitch and one of them
+    /// is a letter, a space is put back. Digits are never split from digits: a wrong space inside "151.81" breaks the
+    /// amount, while a missing one between a date and a time is handled by the extractor.
     /// </summary>
     internal static (string Text, float Confidence) CtcDecode(ReadOnlySpan<float> probs, int steps, int classes, string[] chars)
     {
@@ -257,9 +265,9 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
         var pitch = gaps.Count >= 4 ? gaps[gaps.Count / 2] : int.MaxValue;
         for (var i = 0; i < emitted.Count; i++)
         {
-            if (Environment.GetEnvironmentVariable("CTC_DEBUG") == "1" && i > 0) sb.Append('[').Append(emitted[i].Step - emitted[i - 1].Step).Append(']');
             if (i > 0 && pitch != int.MaxValue && emitted[i].Char != " " && emitted[i - 1].Char != " " &&
                 !IsCjk(emitted[i].Char[0]) && !IsCjk(emitted[i - 1].Char[0]) &&
+                (char.IsLetter(emitted[i].Char[0]) || char.IsLetter(emitted[i - 1].Char[0])) &&
                 emitted[i].Step - emitted[i - 1].Step >= Math.Max(pitch + 2, SpaceGapFactor * pitch))
                 sb.Append(' ');
             sb.Append(emitted[i].Char);
@@ -334,6 +342,9 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
             _models.Value.Rec.Dispose();
         }
     }
+
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Debug, Message = "PaddleOCR read {Boxes} text boxes: detection at {Width}x{Height} {DetectionMs} ms, recognition {RecognitionMs} ms")]
+    private static partial void LogRead(ILogger logger, int boxes, int width, int height, long detectionMs, long recognitionMs);
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "PaddleOCR exceeded {TimeoutSeconds}s and was stopped")]
     private static partial void LogEngineTimedOut(ILogger logger, int timeoutSeconds);

@@ -1,0 +1,184 @@
+using System.Text;
+using Reimburse.Core.Receipts;
+using Reimburse.Functions.Receipts.Ocr;
+using Reimburse.Testing;
+using Reimburse.Testing.Receipts;
+using Xunit.Abstractions;
+
+namespace Reimburse.Tests.Receipts;
+
+/// <summary>The PP-OCRv4 engine: its pure parts (raster parsing, region finding, CTC decoding, line grouping) and real runs.</summary>
+public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
+{
+    private static string Key(string s)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in ReceiptText.FoldSimplified(s.Normalize(NormalizationForm.FormKC)).ToUpperInvariant())
+            if (char.IsLetterOrDigit(c)) sb.Append(c);
+        return sb.ToString();
+    }
+
+    [Theory]
+    [InlineData(SyntheticReceiptKind.ChineseRestaurant, 11)]
+    [InlineData(SyntheticReceiptKind.BilingualSupermarket, 12)]
+    [InlineData(SyntheticReceiptKind.Taxi, 13)]
+    [InlineData(SyntheticReceiptKind.ScannedPdf, 15)]
+    public async Task ReadAsync_GeneratedReceipt_MerchantDateTotalMatchTruth(SyntheticReceiptKind kind, int seed)
+    {
+        var token = TestTimeout.Token(120);
+        var receipt = await SyntheticReceipts.GenerateAsync(kind, seed, token);
+        using var engine = OcrTestSupport.Paddle();
+        var reading = await OcrTestSupport.Reader(engine).ReadAsync(receipt.Content, receipt.MediaType, token);
+
+        Assert.Equal(ReceiptReadStatus.Read, reading.Status);
+        output.WriteLine(reading.Document!.Text);
+        Assert.Equal("paddleocr", reading.Engine);
+        var f = reading.Fields!;
+        Assert.Equal(receipt.Truth.Total, f.Total?.Value);
+        Assert.Equal(receipt.Truth.Date, f.Date?.Value);
+        Assert.Equal(Key(receipt.Truth.Merchant), Key(f.Merchant?.Value ?? ""));
+        Assert.All(reading.Document!.Lines, l => Assert.InRange(l.Confidence, 0.5, 1.0));
+    }
+
+    [Fact]
+    public async Task RecognizeAsync_JpegWithCorruptBody_IsUnreadableNotAnEngineFailure()
+    {
+        var jpeg = OcrTestSupport.BlankJpeg();
+        var corrupt = jpeg[..4].Concat(Enumerable.Repeat((byte)0x5A, 4096)).ToArray();
+        using var engine = OcrTestSupport.Paddle();
+        var outcome = await engine.RecognizeAsync(new OcrInput(corrupt, "image/jpeg"), TestTimeout.Token(60));
+        Assert.Null(outcome.Document);
+        Assert.False(outcome.Retryable);
+        Assert.StartsWith("image could not be decoded", outcome.FailureReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RecognizeAsync_BlankImage_FindsNoText()
+    {
+        using var engine = OcrTestSupport.Paddle();
+        var outcome = await engine.RecognizeAsync(new OcrInput(OcrTestSupport.BlankJpeg(), "image/jpeg"), TestTimeout.Token(60));
+        Assert.NotNull(outcome.Document);
+        Assert.Empty(outcome.Document.Lines);
+    }
+
+    [Fact]
+    public async Task RecognizeAsync_ModelsMissing_FailsRetryablyWithReason()
+    {
+        var empty = Directory.CreateTempSubdirectory("no-models-");
+        try
+        {
+            using var engine = OcrTestSupport.Paddle(new OcrOptions { PaddleModelDirectory = empty.FullName });
+            var outcome = await engine.RecognizeAsync(new OcrInput(OcrTestSupport.BlankJpeg(), "image/jpeg"), TestTimeout.Token(60));
+            Assert.True(outcome.Retryable);
+            Assert.Contains(PaddleOcrEngine.DetectionModel, outcome.FailureReason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ParsePpm_ImageMagickHeader_ReadsPixels()
+    {
+        var ppm = Encoding.ASCII.GetBytes("P6\n2 1\n255\n").Concat(new byte[] { 1, 2, 3, 4, 5, 6 }).ToArray();
+        var image = RgbImage.ParsePpm(ppm)!;
+        Assert.Equal((2, 1), (image.Width, image.Height));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6 }, image.Pixels);
+    }
+
+    [Theory]
+    [InlineData("P5\n2 1\n255\n")]
+    [InlineData("P6\n2 1\n65535\n")]
+    [InlineData("P6\n0 1\n255\n")]
+    [InlineData("P6\n99999999999 1\n255\n")]
+    public void ParsePpm_OtherOrMalformedHeader_IsNull(string header)
+    {
+        Assert.Null(RgbImage.ParsePpm(Encoding.ASCII.GetBytes(header).Concat(new byte[6]).ToArray()));
+    }
+
+    [Fact]
+    public void ParsePpm_Truncated_IsNull()
+    {
+        Assert.Null(RgbImage.ParsePpm(Encoding.ASCII.GetBytes("P6\n4 4\n255\n").Concat(new byte[10]).ToArray()));
+    }
+
+    [Fact]
+    public void FindRegions_TwoTextKernels_TwoGrownRegionsAndWeakOneDropped()
+    {
+        const int w = 100, h = 40;
+        var map = new float[w * h];
+        void Fill(int x0, int y0, int x1, int y1, float p)
+        {
+            for (var y = y0; y < y1; y++)
+                for (var x = x0; x < x1; x++) map[y * w + x] = p;
+        }
+        Fill(10, 5, 40, 10, 0.9f);   // a word
+        Fill(60, 5, 90, 10, 0.8f);   // another on the same line
+        Fill(10, 25, 40, 30, 0.45f); // above the pixel threshold, below the region threshold
+
+        var regions = PaddleTextDetector.FindRegions(map, w, h);
+
+        Assert.Equal(2, regions.Count);
+        var first = regions.Single(r => r.Left < 20);
+        Assert.True(first.Left < 10 && first.Right > 40 && first.Top < 5 && first.Bottom > 10, "the kernel is grown back by the unclip distance");
+        Assert.InRange(first.Score, 0.89, 0.91);
+    }
+
+    [Fact]
+    public void CtcDecode_RepeatsAndBlanks_CollapseToText()
+    {
+        string[] chars = ["", "A", "B", " "];
+        // Steps: A A blank B B blank B -> "ABB"
+        int[] best = [1, 1, 0, 2, 2, 0, 2];
+        var probs = new float[best.Length * chars.Length];
+        for (var t = 0; t < best.Length; t++) probs[t * chars.Length + best[t]] = 0.9f;
+        var (text, confidence) = PaddleOcrEngine.CtcDecode(probs, best.Length, chars.Length, chars);
+        Assert.Equal("ABB", text);
+        Assert.Equal(0.9f, confidence, 3);
+    }
+
+    [Fact]
+    public void RestoreSpaces_WideGapBetweenWords_InsertsSpace()
+    {
+        // "TOTAL" at a pitch of 2 steps, then "AMT" 6 steps later: the recogniser dropped the space.
+        var emitted = "TOTAL".Select((c, i) => (c.ToString(), i * 2)).Concat("AMT".Select((c, i) => (c.ToString(), 14 + i * 2))).ToList();
+        Assert.Equal("TOTAL AMT", PaddleOcrEngine.RestoreSpaces(emitted));
+    }
+
+    [Fact]
+    public void RestoreSpaces_WideGapBetweenDigits_NeverSplitsAnAmount()
+    {
+        var emitted = "SUBTOTAL".Select((c, i) => (c.ToString(), i * 2)).Concat("151.81".Select((c, i) => (c.ToString(), 20 + i * 5))).ToList();
+        Assert.Equal("SUBTOTAL 151.81", PaddleOcrEngine.RestoreSpaces(emitted));
+    }
+
+    [Fact]
+    public void RestoreSpaces_ChineseCharacters_NeverSplit()
+    {
+        var emitted = "合計".Select((c, i) => (c.ToString(), i * 8)).ToList();
+        Assert.Equal("合計", PaddleOcrEngine.RestoreSpaces(emitted));
+    }
+
+    [Fact]
+    public void GroupLines_BoxesOnOneRow_JoinLeftToRightInReadingOrder()
+    {
+        var lines = PaddleOcrEngine.GroupLines(
+        [
+            new("12.50", 0.9, 300, 102, 60, 20),
+            new("TOTAL", 0.8, 10, 100, 80, 22),
+            new("SHOP LTD", 0.95, 10, 40, 120, 22),
+            new("CASH", 0.9, 10, 140, 60, 22),
+            new("20.00", 0.9, 300, 143, 60, 20),
+        ]);
+        Assert.Equal(["SHOP LTD", "TOTAL 12.50", "CASH 20.00"], lines.Select(l => l.Text));
+        Assert.Equal(new OcrBox(10, 100, 350, 22), lines[1].Box);
+    }
+
+    [Fact]
+    public void GroupLines_ChineseSegments_JoinWithoutSpace()
+    {
+        var lines = PaddleOcrEngine.GroupLines([new("合計", 0.9, 10, 10, 60, 30), new("總數", 0.9, 100, 12, 60, 30)]);
+        Assert.Equal("合計總數", Assert.Single(lines).Text);
+    }
+}
