@@ -62,6 +62,50 @@ public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RecognizeAsync_RunOverItsTime_IsStoppedAndRetryableAndTheEngineStillWorks()
+    {
+        var token = TestTimeout.Token(120);
+        // A long page of print takes seconds to recognise; a one-second budget stops it mid-run.
+        var page = await LongPageAsync(token);
+        using var engine = OcrTestSupport.Paddle(new OcrOptions { EngineTimeoutSeconds = 1 });
+
+        var stopped = await engine.RecognizeAsync(new OcrInput(page, "image/jpeg"), token);
+
+        Assert.Null(stopped.Document);
+        Assert.True(stopped.Retryable);
+        Assert.Contains("exceeded 1s", stopped.FailureReason, StringComparison.Ordinal);
+        var small = await SyntheticReceipts.GenerateAsync(SyntheticReceiptKind.Taxi, 21, token);
+        using var patient = OcrTestSupport.Paddle();
+        Assert.NotNull((await patient.RecognizeAsync(new OcrInput(small.Content, small.MediaType), token)).Document);
+        Assert.NotNull((await engine.RecognizeAsync(new OcrInput(OcrTestSupport.BlankJpeg(), "image/jpeg"), token)).Document);
+    }
+
+    /// <summary>Four rendered blocks of 15 item lines stacked into one tall page.</summary>
+    private static async Task<byte[]> LongPageAsync(CancellationToken token)
+    {
+        var dir = Directory.CreateTempSubdirectory("paddle-long-");
+        try
+        {
+            var parts = new List<string>();
+            for (var block = 0; block < 4; block++)
+            {
+                var lines = Enumerable.Range(block * 15 + 1, 15).Select(i => $"ITEM {i:000} PRODUCT {i * 7919 % 100000:00000} {i * 1.25m:0.00}").ToList();
+                var path = Path.Combine(dir.FullName, $"part{block}.jpg");
+                await File.WriteAllBytesAsync(path, await SyntheticReceipts.RenderAsync(lines, 7 + block, new Random(7 + block), token), token);
+                parts.Add(path);
+            }
+            var output = Path.Combine(dir.FullName, "page.jpg");
+            using var p = System.Diagnostics.Process.Start("convert", [.. parts, "-append", output])!;
+            await p.WaitForExitAsync(token);
+            return await File.ReadAllBytesAsync(output, token);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RecognizeAsync_ModelsMissing_FailsRetryablyWithReason()
     {
         var empty = Directory.CreateTempSubdirectory("no-models-");
@@ -139,11 +183,19 @@ public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RestoreSpaces_WideGapBetweenWords_InsertsSpace()
+    public void RestoreSpaces_WideGapBetweenWordAndNumber_InsertsSpace()
     {
-        // "TOTAL" at a pitch of 2 steps, then "AMT" 6 steps later: the recogniser dropped the space.
-        var emitted = "TOTAL".Select((c, i) => (c.ToString(), i * 2)).Concat("AMT".Select((c, i) => (c.ToString(), 14 + i * 2))).ToList();
-        Assert.Equal("TOTAL AMT", PaddleOcrEngine.RestoreSpaces(emitted));
+        // "CASH" at a pitch of 2 steps, then "20.00" 6 steps later: the recogniser dropped the space.
+        var emitted = "CASH".Select((c, i) => (c.ToString(), i * 2)).Concat("20.00".Select((c, i) => (c.ToString(), 12 + i * 2))).ToList();
+        Assert.Equal("CASH 20.00", PaddleOcrEngine.RestoreSpaces(emitted));
+    }
+
+    [Fact]
+    public void RestoreSpaces_WideGapInsideWord_NeverSplitsIt()
+    {
+        // A wide "M" before "ar" is not a word break.
+        List<(string, int)> emitted = [("1", 0), ("9", 2), ("M", 4), ("a", 9), ("r", 11), ("2", 13), ("0", 15), ("1", 17), ("8", 19)];
+        Assert.Equal("19Mar2018", PaddleOcrEngine.RestoreSpaces(emitted));
     }
 
     [Fact]
