@@ -29,7 +29,7 @@ need_cmd node || { echo "Node.js 20+ is required (https://nodejs.org or apt-get 
 need_cmd dotnet || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 
 if [ ! -x "$ROOT/node_modules/.bin/azurite" ] || ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.package-lock.stamp" 2>/dev/null; then
-  echo "==> Installing pinned Azurite (npm ci)"
+  echo "==> Installing pinned Azurite and OCR models (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$ROOT/package-lock.json" "$ROOT/node_modules/.package-lock.stamp"
 fi
