@@ -122,15 +122,17 @@ public static partial class ReceiptFieldExtractor
             return rest.Count == 0 ? null : new FieldValue<decimal>(rest.Max(), 0.3);
         }
 
-        // "Total (incl. GST) 23.26 / Rounding Adj -0.01 / TOTAL 23.25": the rounded amount is what was paid.
+        // "Total (incl. GST) 23.26 / Rounding Adj -0.01 / TOTAL 23.25": the rounded amount, printed below the adjustment,
+        // is what was paid. OCR often loses the adjustment's sign, so only its size and the order of the lines count.
         var rounding = lines.Where(l => RoundingKey().IsMatch(l.Text) && !StrongTotal().IsMatch(l.Text))
-            .Select(l => ReceiptText.Amounts(l.Text) is [.., var a] ? a.Value : (decimal?)null)
-            .FirstOrDefault(r => r is { } v && v != 0 && Math.Abs(v) < 0.10m);
+            .Select(l => (Line: l, Amount: ReceiptText.Amounts(l.Text) is [.., var a] ? Math.Abs(a.Value) : 0m))
+            .FirstOrDefault(r => r.Amount is > 0 and < 0.10m);
 
         Candidate Rescore(Candidate c)
         {
             var score = c.Score;
-            if (rounding is { } r && candidates.Any(o => o.Amount == c.Amount - r)) score += 1.5;
+            if (rounding.Line is { } rl && c.Line.Index > rl.Index &&
+                candidates.Any(o => o.Line.Index < rl.Index && Math.Abs(o.Amount - c.Amount) == rounding.Amount)) score += 1.5;
             if (implied == c.Amount) score += 1.5;
             if (composed == c.Amount) score += 1.0;
             // Totals are printed more than once (total, tendered, rounded); OCR rarely garbles every copy the same way.

@@ -135,6 +135,13 @@ public class RecogniserOutputTests
     }
 
     [Fact]
+    public void Extract_RoundingAdjustmentWithLostSign_TakesTheAmountPrintedBelowIt()
+    {
+        var fields = Extract("SHOP SDN BHD\nTOTAL AMT RM 60.31\nROUNDING ADJ. \u201c0.01\nRM 60,30\nCASH RM 70.30\nCHANGE RM 10.00");
+        Assert.Equal(60.30m, fields.Total?.Value);
+    }
+
+    [Fact]
     public void Extract_GstSummaryRowAfterTotal_IsNotTheTotal()
     {
         var fields = Extract("SHOP SDN BHD\nSUB-TOTAL (EX) 26.00\nTOTAL TAX 1.56\nROUNDING -0.01\nTOTAL AI 27.55\nCASH 127.55\nCHANGE 0.00\nTOTAL: 26.00 1.56");
