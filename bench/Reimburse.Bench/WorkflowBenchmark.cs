@@ -36,6 +36,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var timerClaims = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40;
 
         await using var azurite = await AzuriteInstance.StartAsync(cancellationToken: cancellationToken);
+        var seedFolder = WriteSeed();
         var sender = new BenchSender();
         var port = AzuriteInstance.FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
@@ -44,7 +45,7 @@ public sealed class WorkflowBenchmark : IBenchmark
             ["Reimburse:Storage:ConnectionString"] = azurite.ConnectionString,
             ["Reimburse:Storage:ResourcePrefix"] = "bench",
             ["Reimburse:Seed:Demo"] = "true",
-            ["Reimburse:Seed:Folder"] = Path.Combine(AzuriteInstance.FindRepoRoot(), "seed", "harbour-trading"),
+            ["Reimburse:Seed:Folder"] = seedFolder,
             ["Reimburse:Workflow:ClockSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
             ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
             ["Reimburse:Standalone:QueueConcurrency"] = "32",
@@ -72,13 +73,15 @@ public sealed class WorkflowBenchmark : IBenchmark
             c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             return clients.GetOrAdd(user, c);
         }
-        foreach (var u in new[] { "emp-chan", "emp-tam", "mgr-wong", "fin-lam", "fin-cheung", "duty-ng", "head-ho" })
+        foreach (var u in new[] { "mgr-wong", "mgr-lau", "fin-lam", "fin-cheung", "duty-ng", "head-ho" }.Concat(Staff))
         {
             await ClientFor(u);
         }
         var workflowClock = app.Services.GetRequiredService<WorkflowClock>();
         sender.Clock = workflowClock;
         var counter = app.Services.GetRequiredService<ReimburseStorage>().Counter;
+        // BENCH_BREAKDOWN=1: count requests per kind too (a stack walk per request, so not for the timed figures).
+        counter.Breakdown = Environment.GetEnvironmentVariable("BENCH_BREAKDOWN") == "1";
 
         // Scripted approvers: whoever is notified first of a step approves it (any-of steps).
         var decidedAt = new ConcurrentDictionary<string, DateTimeOffset>();
@@ -121,11 +124,12 @@ public sealed class WorkflowBenchmark : IBenchmark
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
         {
-            var client = await ClientFor(w % 2 == 0 ? "emp-chan" : "emp-tam");
             for (var i = Interlocked.Increment(ref next); i < n; i = Interlocked.Increment(ref next))
             {
+                var (employee, body) = Claim(i);
+                var client = await ClientFor(employee);
                 var start = DateTimeOffset.UtcNow;
-                var r = await client.PostAsJsonAsync("/api/claims", Claim(100 + i % 300), cancellationToken);
+                var r = await client.PostAsJsonAsync("/api/claims", body, cancellationToken);
                 r.EnsureSuccessStatusCode();
                 submittedAt[(await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!] = start;
             }
@@ -134,6 +138,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var elapsed = wall.Elapsed;
         await Task.Delay(300, cancellationToken); // the last dispatches' watermark writes
         var requests = counter.Count;
+        var kinds = counter.Kinds;
         sender.Approving = false;
 
         var firstNotified = submittedAt.Select(kv => (sender.Requested[$"{kv.Key}:0"] - kv.Value).TotalMilliseconds).ToList();
@@ -145,18 +150,18 @@ public sealed class WorkflowBenchmark : IBenchmark
         var rate = Math.Max(1, throughput / 2);
         var paced = new ConcurrentDictionary<string, DateTimeOffset>();
         var pacedCount = Math.Max(20, (int)(rate * 6));
-        var pacedClient = await ClientFor("emp-tam");
         var pacing = Stopwatch.StartNew();
         var inflight = new List<Task>();
         for (var i = 0; i < pacedCount; i++)
         {
             var wait = TimeSpan.FromSeconds(i / rate) - pacing.Elapsed;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
-            var amount = 400 + i % 300;
+            var (employee, body) = Claim(n + i);
+            var pacedClient = await ClientFor(employee);
             inflight.Add(Task.Run(async () =>
             {
                 var start = DateTimeOffset.UtcNow;
-                var r = await pacedClient.PostAsJsonAsync("/api/claims", Claim(amount), cancellationToken);
+                var r = await pacedClient.PostAsJsonAsync("/api/claims", body, cancellationToken);
                 paced[(await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!] = start;
             }, cancellationToken));
         }
@@ -168,18 +173,22 @@ public sealed class WorkflowBenchmark : IBenchmark
 
         // Phase 2: claims left alone until their first reminder (16 s of real time at this clock speed).
         var timerIds = new List<string>();
-        var chan = await ClientFor("emp-chan");
+        var owners = new Dictionary<string, HttpClient>();
         for (var i = 0; i < timerClaims; i++)
         {
-            var r = await chan.PostAsJsonAsync("/api/claims", Claim(50 + i), cancellationToken);
-            timerIds.Add((await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!);
+            var (employee, body) = Claim(n + pacedCount + i);
+            var owner = await ClientFor(employee);
+            var r = await owner.PostAsJsonAsync("/api/claims", body, cancellationToken);
+            var id = (await r.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("id").GetString()!;
+            timerIds.Add(id);
+            owners[id] = owner;
         }
         var dueAt = new Dictionary<string, DateTimeOffset>();
         foreach (var id in timerIds)
         {
             while (true)
             {
-                var w = await chan.GetFromJsonAsync<JsonElement>($"/api/claims/{id}/workflow", cancellationToken);
+                var w = await owners[id].GetFromJsonAsync<JsonElement>($"/api/claims/{id}/workflow", cancellationToken);
                 if (w.GetProperty("reminderDueAt").ValueKind == JsonValueKind.String)
                 {
                     dueAt[id] = w.GetProperty("reminderDueAt").GetDateTimeOffset();
@@ -196,6 +205,8 @@ public sealed class WorkflowBenchmark : IBenchmark
         var ceiling = await CeilingAsync(azurite.Account, n, concurrency, cancellationToken);
         await app.StopAsync(cancellationToken);
 
+        var reviewed = submittedAt.Keys.Count(id => sender.Requested.ContainsKey($"{id}:2"));
+        Console.WriteLine($"claims with a third step (finance review of a High-risk claim) in phase 1: {reviewed} of {n}");
         Console.WriteLine($"completed claims/s              {throughput,10:F1}   ({n} claims in {elapsed.TotalSeconds:F2} s)");
         Console.WriteLine($"at {rate:F1} claims/s offered ({pacedCount} claims, half the throughput):");
         Console.WriteLine($"submit -> first approver p50    {P(pacedFirst, 50),10:F0} ms");
@@ -206,6 +217,14 @@ public sealed class WorkflowBenchmark : IBenchmark
         Console.WriteLine($"storage requests / claim        {requests / (double)n,10:F1}   (all app requests in phase 1 incl. idle polling; goal <= 25)");
         Console.WriteLine($"Azurite ceiling, same mix       {ceiling,10:F1} claims/s ({CeilingOps} ops per claim, {concurrency} concurrent)");
         Console.WriteLine($"share of ceiling                {throughput / ceiling * 100,10:F0} %   (goal >= 60 %)");
+        if (kinds.Count > 0)
+        {
+            Console.WriteLine("storage requests per claim in phase 1, by kind (method, resource, caller):");
+            foreach (var (kind, count) in kinds.OrderByDescending(k => k.Value))
+            {
+                Console.WriteLine($"  {count / (double)n,7:F2}  {kind}");
+            }
+        }
         return 0;
     }
 
@@ -224,15 +243,55 @@ public sealed class WorkflowBenchmark : IBenchmark
         }
     }
 
-    private static object Claim(decimal amount) => new
+    /// <summary>The bench's own employees (the demo company has three), so claims come from many people as real traffic
+    /// does: half report to mgr-wong (sales), half to mgr-lau (operations).</summary>
+    private static readonly string[] Staff = Enumerable.Range(1, 240).Select(i => "emp-b" + i.ToString("D3", CultureInfo.InvariantCulture)).ToArray();
+
+    private static readonly (string Category, string[] Merchants, decimal Low, decimal High, string[] What)[] Kinds =
+    [
+        ("meals", ["Tsui Wah Restaurant", "Maxim's Caterers", "Cafe de Coral", "Fairwood", "Jade Garden"], 48m, 480m, ["Lunch with supplier", "Team lunch", "Working dinner", "Breakfast meeting"]),
+        ("transport", ["HK Taxi", "MTR Corporation"], 24m, 380m, ["Taxi to client site", "Airport Express", "Taxi after late shift", "MTR to warehouse"]),
+        ("office-supplies", ["Commercial Press", "Wellcome", "PARKnSHOP"], 35m, 1800m, ["Printer paper", "Notebooks and pens", "Toner cartridge", "Pantry supplies"]),
+        ("training", ["HKU SPACE", "HKMA Training"], 600m, 2900m, ["Excel course", "Logistics seminar", "First-aid course"]),
+    ];
+
+    /// <summary>Claim number <paramref name="i"/>: its employee and body. Deterministic but varied like real traffic —
+    /// employee, category, merchant, amount (not round), expense date (a recent weekday) and description all differ, so no
+    /// two claims of one employee look like the same expense.</summary>
+    private static (string Employee, object Body) Claim(int i)
     {
-        category = "meals",
-        amount,
-        currency = "HKD",
-        expenseDate = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8)).AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        merchant = "Tsui Wah Restaurant",
-        description = "Lunch with supplier",
-    };
+        var employee = Staff[i % Staff.Length];
+        var kind = Kinds[(i * 7 + i / Staff.Length) % Kinds.Length];
+        var merchant = kind.Merchants[(i / 3) % kind.Merchants.Length];
+        var spread = kind.High - kind.Low;
+        var amount = decimal.Round(kind.Low + spread * (((i * 7919) % 1000) / 1000m), 1) + 0.3m + (i % 7) / 10m;
+        var day = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8)).AddDays(-1 - (i * 13) % 25);
+        while (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) day = day.AddDays(-1);
+        return (employee, new
+        {
+            category = kind.Category,
+            amount,
+            currency = "HKD",
+            expenseDate = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            merchant,
+            description = kind.What[i % kind.What.Length],
+        });
+    }
+
+    /// <summary>The demo company with the bench's employees added, in a temporary seed folder.</summary>
+    private static string WriteSeed()
+    {
+        var source = Path.Combine(AzuriteInstance.FindRepoRoot(), "seed", "harbour-trading");
+        var folder = Directory.CreateTempSubdirectory("reimburse-bench-seed-").FullName;
+        File.Copy(Path.Combine(source, "policy.yaml"), Path.Combine(folder, "policy.yaml"));
+        var lines = File.ReadAllLines(Path.Combine(source, "company.yaml")).ToList();
+        var at = lines.FindIndex(l => l.TrimStart().StartsWith("- { id: admin,", StringComparison.Ordinal)) + 1;
+        lines.InsertRange(at, Staff.Select((id, k) => k % 2 == 0
+            ? $"  - {{ id: {id}, name: Bench Staff {k}, email: {id}@harbour.example, department: sales, roles: [employee], manager: mgr-wong }}"
+            : $"  - {{ id: {id}, name: Bench Staff {k}, email: {id}@harbour.example, department: operations, roles: [employee], manager: mgr-lau }}"));
+        File.WriteAllLines(Path.Combine(folder, "company.yaml"), lines);
+        return folder;
+    }
 
     private static double P(List<double> values, int percentile)
     {
