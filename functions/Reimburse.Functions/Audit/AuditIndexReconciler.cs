@@ -39,9 +39,9 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
             changed.Add((e.PartitionKey, e.GetString("Department") ?? "", e.GetInt64("AuditSeq") ?? 0));
         }
         // Every claim batch marks the claim's dispatch row, and the dispatcher clears it only after the audit observers
-        // (this index) took the entries up to its DispatchedAudit watermark; a marker still pending is finished by the
-        // dispatch sweeper, observers included. So only a claim whose marker is missing or behind needs its chain re-read
-        // here — not every claim changed in the window, which would rewrite every entry about six times over.
+        // (this index) took the entries up to its DispatchedAudit watermark. A claim whose marker is cleared and covers its
+        // chain is indexed already; only the others (marker missing, still pending, or behind) need their chain re-read
+        // here — not every claim changed in the window, which rewrote every entry about six times over.
         var markers = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         await foreach (var m in storage.Claims.QueryAsync(filter.Replace($"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}", $"RowKey eq {TableFilter.Quote(ClaimStore.DispatchRowKey)}", StringComparison.Ordinal),
             select: [ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty], cancellationToken: cancellationToken))
@@ -49,7 +49,8 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
             markers[m.PartitionKey] = m;
         }
         changed = changed.Where(c => !markers.TryGetValue(c.Id, out var m)
-            || (m.GetBoolean(ClaimStore.DispatchPendingProperty) != true && (m.GetInt64(Approvals.ClaimDispatcher.DispatchedAuditProperty) ?? 0) < c.AuditSeq)).ToList();
+            || m.GetBoolean(ClaimStore.DispatchPendingProperty) != false
+            || (m.GetInt64(Approvals.ClaimDispatcher.DispatchedAuditProperty) ?? 0) < c.AuditSeq).ToList();
         await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (c, ct) =>
         {
             var chain = await claims.ReadAuditAsync(c.Id, ct);
