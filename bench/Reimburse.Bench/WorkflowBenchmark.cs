@@ -220,7 +220,14 @@ public sealed class WorkflowBenchmark : IBenchmark
         var lateness = timerIds.Select(id => (sender.RemindedWorkflowTime[id] - dueAt[id]).TotalMilliseconds / Speed).ToList();
 
         // Phase 3: Azurite's ceiling for the same operation mix, issued directly.
-        var (ceiling, ceilingRequests) = await CeilingAsync(azurite.Account, n, concurrency, cancellationToken);
+        var sizes = await RowSizesAsync(new TableClient(azurite.Account, "benchclaims"), submittedAt.Keys.Take(10), cancellationToken);
+        var ceilingAppCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        azuriteProcess?.Refresh();
+        var ceilingAzuriteCpu0 = azuriteProcess?.TotalProcessorTime ?? TimeSpan.Zero;
+        var (ceiling, ceilingRequests) = await CeilingAsync(azurite.Account, n, concurrency, sizes, cancellationToken);
+        var ceilingAppCpu = Process.GetCurrentProcess().TotalProcessorTime - ceilingAppCpu0;
+        azuriteProcess?.Refresh();
+        var ceilingAzuriteCpu = (azuriteProcess?.TotalProcessorTime ?? TimeSpan.Zero) - ceilingAzuriteCpu0;
         await app.StopAsync(cancellationToken);
 
         var reviewed = submittedAt.Keys.Count(id => sender.Requested.ContainsKey($"{id}:2"));
@@ -234,7 +241,8 @@ public sealed class WorkflowBenchmark : IBenchmark
         Console.WriteLine($"timer lateness p99              {P(lateness, 99),10:F0} ms   (p50 {P(lateness, 50):F0} ms, {timerClaims} reminders; goal <= 2000)");
         Console.WriteLine($"storage requests / claim        {requests / (double)n,10:F1}   (all app requests in phase 1 incl. idle polling; goal <= 25)");
         Console.WriteLine($"CPU in phase 1                  app + scripted users {appCpu.TotalSeconds:F1} s, Azurite {azuriteCpu.TotalSeconds:F1} s, over {elapsed.TotalSeconds:F1} s on {Environment.ProcessorCount} cores");
-        Console.WriteLine($"Azurite ceiling, same mix       {ceiling,10:F1} claims/s ({ceilingRequests:F1} requests per claim, {concurrency} concurrent)");
+        Console.WriteLine($"Azurite ceiling, same mix       {ceiling,10:F1} claims/s ({ceilingRequests:F1} requests per claim, {concurrency} concurrent; rows as the app's: claim {sizes.Claim} B, audit {sizes.Audit} B, outbox {sizes.Outbox} B)");
+        Console.WriteLine($"CPU in the ceiling phase        client {ceilingAppCpu.TotalSeconds:F1} s, Azurite {ceilingAzuriteCpu.TotalSeconds:F1} s, over {n / ceiling:F1} s");
         Console.WriteLine($"share of ceiling                {throughput / ceiling * 100,10:F0} %   (goal >= 60 %)");
         if (kinds.Count > 0)
         {
@@ -326,7 +334,7 @@ public sealed class WorkflowBenchmark : IBenchmark
     /// index rows in five partitions and the approvers' index rows through the same group commit as the app
     /// (<see cref="TableUpsertBatcher"/>), marker merge (If-Match); decisions — a batch each (two audit rows, five and four
     /// outbox rows). No reads: the app works from the rows it wrote. Returns claims/s and requests per claim.</summary>
-    private static async Task<(double ClaimsPerSecond, double RequestsPerClaim)> CeilingAsync(StorageAccount account, int n, int concurrency, CancellationToken cancellationToken)
+    private static async Task<(double ClaimsPerSecond, double RequestsPerClaim)> CeilingAsync(StorageAccount account, int n, int concurrency, RowSizes sizes, CancellationToken cancellationToken)
     {
         var counter = new StorageRequestCounter();
         var options = new StorageClientOptions();
@@ -343,7 +351,9 @@ public sealed class WorkflowBenchmark : IBenchmark
         await queue.CreateIfNotExistsAsync(cancellationToken);
         await timers.CreateIfNotExistsAsync(cancellationToken);
         await using var batcher = new TableUpsertBatcher();
-        var pad = new string('x', 1500);
+        var pad = new string('x', sizes.Claim);
+        var auditPad = new string('a', sizes.Audit);
+        var outboxPad = new string('o', sizes.Outbox);
         static TableEntity Row(string pk, string rk, string data) => new(pk, rk) { ["Data"] = data, ["Seq"] = 1L };
         counter.Reset();
         var next = -1;
@@ -363,7 +373,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                 TableTransactionAction Audit(string action, string actor)
                 {
                     undispatched.Add((action, actor));
-                    return new(TableTransactionActionType.Add, Row(pk, $"audit-{++seq:D10}", action + new string('a', 300)));
+                    return new(TableTransactionActionType.Add, Row(pk, $"audit-{++seq:D10}", action + auditPad));
                 }
 
                 await queue.SendMessageAsync(pk, cancellationToken: cancellationToken);
@@ -379,7 +389,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                     var batch = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, Row(pk, "claim", pad), etag) };
                     batch.AddRange(actions.Select(a => Audit(a, actor)));
                     outbox++;
-                    for (var o = 0; o < effects; o++) batch.Add(new(TableTransactionActionType.Add, Row(pk, $"outbox-{outbox:D10}-{o:D3}", new string('o', 400))));
+                    for (var o = 0; o < effects; o++) batch.Add(new(TableTransactionActionType.Add, Row(pk, $"outbox-{outbox:D10}-{o:D3}", outboxPad)));
                     batch.Add(new(TableTransactionActionType.UpsertMerge, Marker()));
                     var results = await table.SubmitTransactionAsync(batch, cancellationToken);
                     (etag, marker) = (results[0].ETag, results[^1].ETag);
@@ -388,7 +398,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                 {
                     var day = "day|" + DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
                     var rows = undispatched.SelectMany(e => new[] { ("claim", "claim|" + pk), ("actor", "actor|" + e.Actor), ("action", "action|" + e.Action), ("day", day), ("dept", "dept|" + dept) }
-                        .Select(p => (Kind: p.Item1, Row: Row(p.Item2, $"{Stopwatch.GetTimestamp():D19}-{pk}-{e.Action}", new string('i', 400))))).ToList();
+                        .Select(p => (Kind: p.Item1, Row: Row(p.Item2, $"{Stopwatch.GetTimestamp():D19}-{pk}-{e.Action}", auditPad)))).ToList();
                     undispatched.Clear();
                     var work = rows.GroupBy(r => r.Kind).Select(g => batcher.UpsertAsync(index[g.Key], g.Select(r => r.Row).ToList(), cancellationToken)).ToList();
                     if (approvers.Length > 0) work.Add(batcher.UpsertAsync(approvals, approvers.Select(a => Row("user-" + a, pk, "a")).ToList(), cancellationToken));
@@ -410,6 +420,27 @@ public sealed class WorkflowBenchmark : IBenchmark
             }
         }, cancellationToken)));
         return (n / sw.Elapsed.TotalSeconds, counter.Count / (double)n);
+    }
+
+    /// <summary>Average size in characters (property names and values) of the app's rows, so the ceiling writes rows as big.</summary>
+    private sealed record RowSizes(int Claim, int Audit, int Outbox);
+
+    private static async Task<RowSizes> RowSizesAsync(TableClient claims, IEnumerable<string> claimIds, CancellationToken cancellationToken)
+    {
+        var byKind = new Dictionary<string, List<int>>(StringComparer.Ordinal) { ["claim"] = [], ["audit"] = [], ["outbox"] = [] };
+        foreach (var id in claimIds)
+        {
+            await foreach (var e in claims.QueryAsync(TableFilter.PartitionEquals(id), cancellationToken: cancellationToken))
+            {
+                var kind = e.RowKey.StartsWith("audit-", StringComparison.Ordinal) ? "audit" : e.RowKey.StartsWith("outbox-", StringComparison.Ordinal) ? "outbox" : e.RowKey;
+                if (byKind.TryGetValue(kind, out var list))
+                {
+                    list.Add(e.Sum(kv => kv.Key.Length + (Convert.ToString(kv.Value, CultureInfo.InvariantCulture)?.Length ?? 0)));
+                }
+            }
+        }
+        int Avg(string kind) => byKind[kind].Count == 0 ? 500 : (int)byKind[kind].Average();
+        return new RowSizes(Avg("claim"), Avg("audit"), Avg("outbox"));
     }
 
     /// <summary>In-memory notification sender: records when each effect was first delivered and wakes the scripted approvers.</summary>
