@@ -31,6 +31,8 @@ public sealed class AzuriteInstance : IAsyncDisposable
     public int QueuePort { get; }
     public int TablePort { get; }
     public StorageAccount Account => StorageAccount.Parse(ConnectionString);
+    /// <summary>The emulator's process id when this instance started it (benchmarks read its CPU time).</summary>
+    public int? ProcessId => _process?.Id;
 
     /// <summary>Starts Azurite. With a location it persists to disk (so it can be restarted on the same data).</summary>
     public static async Task<AzuriteInstance> StartAsync(string? location = null, int[]? ports = null, CancellationToken cancellationToken = default)

@@ -69,6 +69,16 @@ public static class ApprovalWorkflow
     }
 
     /// <summary>
+    /// True when <paramref name="state"/> proves the timer stale for good: the claim is final, or its round, step or
+    /// escalation level has moved past the timer's. Those only ever go forward, so any committed state — even one that is
+    /// not the latest — may say so; a runtime can then drop the timer without reading the claim or re-arming it.
+    /// </summary>
+    public static bool IsObsolete(WorkflowState state, ScheduleTimer timer) =>
+        state.IsFinal
+        || (state.Status is WorkflowStatus.Pending or WorkflowStatus.Returned
+            && (state.Round, state.StepIndex, state.EscalationLevel).CompareTo((timer.Round, timer.StepIndex, timer.EscalationLevel)) > 0);
+
+    /// <summary>
     /// The approvers (and unlocked escalation targets) of the current step's unsigned slots, without delegates:
     /// what a runtime keeps as "pending for user" index rows. A caller's pending list is the rows for the caller
     /// plus the rows for everyone who delegated to the caller today, each confirmed with <see cref="IsWaitingOn"/>.

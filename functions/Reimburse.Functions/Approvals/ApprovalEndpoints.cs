@@ -38,7 +38,7 @@ public static class ApprovalEndpoints
         app.MapGet("/api/links/{token}", UseLink).AllowAnonymous().WithName("UseApprovalLink");
     }
 
-    public static async Task<IResult> Decide(string id, HttpContext http, ClaimStore claims, ApprovalCommands commands,
+    public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands,
         IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
@@ -69,10 +69,8 @@ public static class ApprovalEndpoints
         {
             return Problems.ValidationFailed(errors, "Fix the fields listed in 'errors' and try again.");
         }
-        if (await claims.GetAsync(id, cancellationToken) is null)
-        {
-            return Problems.NotFoundResult("claim");
-        }
+        // No read first: the command starts from the copy this process last wrote (an unknown claim is answered 404 by it,
+        // and a refusal is only ever decided on a fresh read).
         var result = await commands.ApplyAsync(id, new DecisionMade(caller.Id, decision, request.Comment, request.Round, request.Step),
             caller.PrimaryRole, caller.SourceIp, cancellationToken: cancellationToken);
         return Answer(id, result);

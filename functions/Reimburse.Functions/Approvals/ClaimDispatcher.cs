@@ -42,6 +42,9 @@ public sealed partial class ClaimDispatcher(
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Seq, string IndexedFor)> _dispatched = new(StringComparer.Ordinal);
+    // The audit sequence a dispatch running now will have covered when it succeeds: a commit made meanwhile (an approver
+    // who acted on the notification before the watermark was written) can then still be dispatched from memory.
+    private readonly Dictionary<string, long> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly Channel<string> _work = Channel.CreateUnbounded<string>();
@@ -84,7 +87,9 @@ public sealed partial class ClaimDispatcher(
             }
             else
             {
-                var complete = commit.Previous is null || (_dispatched.TryGetValue(id, out var d) && d.Seq == previousSeq);
+                var complete = commit.Previous is null
+                    || (_dispatched.TryGetValue(id, out var d) && d.Seq == previousSeq)
+                    || (_inflight.TryGetValue(id, out var running) && running == previousSeq);
                 p = new Pending { Complete = complete, Latest = commit.Claim, LastSeq = commit.Claim.AuditSequence, DispatchETag = commit.DispatchETag };
                 p.Entries.AddRange(commit.Entries);
                 p.Outbox.AddRange(outbox);
@@ -133,6 +138,17 @@ public sealed partial class ClaimDispatcher(
         {
             await DispatchCoreAsync(claimId, cancellationToken);
         }
+        catch
+        {
+            lock (_gate)
+            {
+                // Memory that counted on this dispatch succeeding is not enough any more: the next dispatch reads the partition.
+                _inflight.Remove(claimId);
+                _dispatched.Remove(claimId);
+                if (_pending.TryGetValue(claimId, out var p)) p.Complete = false;
+            }
+            throw;
+        }
         finally
         {
             gate.Release();
@@ -151,6 +167,10 @@ public sealed partial class ClaimDispatcher(
         {
             _pending.Remove(claimId, out memory);
             _dispatched.TryGetValue(claimId, out known);
+            if (memory is { Complete: true })
+            {
+                _inflight[claimId] = memory.Latest.AuditSequence;
+            }
         }
         TableEntity row;
         IReadOnlyList<AuditEntry> entries;
@@ -238,9 +258,10 @@ public sealed partial class ClaimDispatcher(
         // 3. Pending-approvals index: add rows for principals not indexed yet (readers drop stale rows).
         var principals = ApprovalWorkflow.Principals(state);
         var indexed = indexedFor.Split(',', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var user in principals.Except(indexed, StringComparer.Ordinal))
+        var toIndex = principals.Except(indexed, StringComparer.Ordinal).ToList();
+        if (toIndex.Count > 0)
         {
-            work.Add(index.AddAsync(user, claimId, state.Version, cancellationToken));
+            work.Add(index.AddAsync(toIndex, claimId, state.Version, cancellationToken));
         }
         await Task.WhenAll(work);
 
@@ -258,15 +279,18 @@ public sealed partial class ClaimDispatcher(
         try
         {
             await storage.Claims.UpdateEntityAsync(mark, markerETag, TableUpdateMode.Merge, cancellationToken);
-            lock (_gate)
-            {
-                _dispatched[claimId] = (seq, principalsText);
-            }
             LogDispatched(logger, claimId, outbox.Count, entries.Count);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             // Marked again (or dispatched by another instance) since we read it: that change carries its own dispatch.
+        }
+        lock (_gate)
+        {
+            // Everything up to seq is carried out (the watermark may lag when a newer change re-marked the row; that change's
+            // dispatch writes it).
+            _dispatched[claimId] = (seq, principalsText);
+            _inflight.Remove(claimId);
         }
     }
 

@@ -36,9 +36,10 @@ public sealed class WorkflowOptions
     [Range(1, 60)]
     public int SweepEverySeconds { get; set; } = 15;
 
-    /// <summary>Claims dispatched in parallel by the in-process background dispatcher.</summary>
+    /// <summary>Claims dispatched in parallel by the in-process background dispatcher. A dispatch mostly waits (effects, then
+    /// the group-committed index rows, then the marker), so this is a bound on requests in flight, not on threads.</summary>
     [Range(1, 256)]
-    public int DispatchConcurrency { get; set; } = 16;
+    public int DispatchConcurrency { get; set; } = 64;
 }
 
 /// <summary>Workflow time: the wall clock, optionally shifted (ClockStart) and sped up (ClockSpeed) for demos. Timers are

@@ -38,8 +38,17 @@ public sealed partial class WorkflowTimerHandler(
             await Task.Delay(wait + TimeSpan.FromMilliseconds(5), cancellationToken);
         }
         var now = workflowClock.GetUtcNow();
-        var due = message.Timers.Where(t => t.DueAt <= now).OrderBy(t => t.DueAt).ToList();
-        var later = message.Timers.Where(t => t.DueAt > now).ToList();
+        // Most timers come back after their step was decided. A committed state this process remembers that has moved past
+        // a timer's step proves it stale for good (ApprovalWorkflow.IsObsolete): drop it without reading the claim.
+        var timers = message.Timers;
+        if (claims.Remembered(message.ClaimId) is { } remembered)
+        {
+            var known = WorkflowRows.ReadState(remembered);
+            timers = timers.Where(t => !ApprovalWorkflow.IsObsolete(known, t)).ToList();
+        }
+        var due = timers.Where(t => t.DueAt <= now).OrderBy(t => t.DueAt).ToList();
+        var later = timers.Where(t => t.DueAt > now).ToList();
+        WorkflowState? seen = null;
         if (due.Count > 0)
         {
             var context = await policies.ContextAsync(cancellationToken);
@@ -48,7 +57,8 @@ public sealed partial class WorkflowTimerHandler(
                 DateTimeOffset? rearm = null;
                 var (_, error) = await claims.ChangeAsync(message.ClaimId, current =>
                 {
-                    var result = ApprovalWorkflow.Decide(WorkflowRows.ReadState(current), timer.ToInput(), workflowClock.GetUtcNow(), context);
+                    seen = WorkflowRows.ReadState(current);
+                    var result = ApprovalWorkflow.Decide(seen, timer.ToInput(), workflowClock.GetUtcNow(), context);
                     switch (result)
                     {
                         case Transitioned t:
@@ -72,6 +82,12 @@ public sealed partial class WorkflowTimerHandler(
                 }
                 LogFired(logger, timer.TimerId, error?.Code ?? "fired");
             }
+        }
+        if (seen is not null)
+        {
+            // The later timers of a step that has moved on (say the escalation, once the reminder came back stale) would
+            // only come back stale too: do not send them round the queue again.
+            later = later.Where(t => !ApprovalWorkflow.IsObsolete(seen, t)).ToList();
         }
         if (later.Count > 0)
         {

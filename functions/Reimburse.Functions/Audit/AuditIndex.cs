@@ -22,8 +22,10 @@ public sealed record AuditQuery(string? ClaimId, string? Actor, string? Departme
 /// <summary>Query index over both logs: each entry is copied (denormalised, so a page needs no further reads) into
 /// partitions by claim, actor, department, action and UTC day, with a row key of inverted time so a partition reads
 /// newest first. Rows are upserted under a deterministic key, so writing them twice (observers run at least once) is
-/// harmless. Index rows are derived data — the chains stay the record — so they may be rebuilt from the chains.</summary>
-public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
+/// harmless. Index rows are derived data — the chains stay the record — so they may be rebuilt from the chains. With a
+/// <see cref="TableUpsertBatcher"/> the rows of concurrent writers are group-committed: the actor, action, day and
+/// department partitions are shared by many claims, so a round costs one batch per partition, not one per entry.</summary>
+public sealed class AuditIndex(AuditStorage storage, TableUpsertBatcher? batcher = null) : IAuditEntryObserver
 {
     /// <summary>Without a filter and a start, a query looks this far back (day partitions are walked newest first).</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(92);
@@ -31,10 +33,17 @@ public sealed class AuditIndex(AuditStorage storage) : IAuditEntryObserver
     public Task OnCommittedAsync(Claim claim, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken = default) =>
         WriteAsync(entries.Select(e => new IndexedEntry(IndexedEntry.ClaimsLog, e, claim.Id, claim.Department)), cancellationToken);
 
-    /// <summary>Writes the index rows of the entries: one batch per partition and 100 rows.</summary>
+    /// <summary>Writes the index rows of the entries: one batch per partition and 100 rows (shared with other writers'
+    /// rows when group-committed).</summary>
     public async Task WriteAsync(IEnumerable<IndexedEntry> entries, CancellationToken cancellationToken = default)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
+        if (batcher is not null)
+        {
+            await Task.WhenAll(entries.SelectMany(Rows).GroupBy(r => storage.IndexFor(r.PartitionKey))
+                .Select(g => batcher.UpsertAsync(g.Key, g.ToList(), cancellationToken)));
+            return;
+        }
         var batches = entries.SelectMany(Rows)
             .GroupBy(r => r.PartitionKey, StringComparer.Ordinal)
             .SelectMany(g => g.DistinctBy(r => r.RowKey).Chunk(TableClient.MaxTransactionActions))

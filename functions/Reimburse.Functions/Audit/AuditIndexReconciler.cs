@@ -33,11 +33,24 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
         {
             filter += $" and Timestamp ge datetime'{t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture)}'";
         }
-        var changed = new List<(string Id, string Department)>();
-        await foreach (var e in storage.Claims.QueryAsync(filter, select: ["Department"], cancellationToken: cancellationToken))
+        var changed = new List<(string Id, string Department, long AuditSeq)>();
+        await foreach (var e in storage.Claims.QueryAsync(filter, select: ["Department", "AuditSeq"], cancellationToken: cancellationToken))
         {
-            changed.Add((e.PartitionKey, e.GetString("Department") ?? ""));
+            changed.Add((e.PartitionKey, e.GetString("Department") ?? "", e.GetInt64("AuditSeq") ?? 0));
         }
+        // Every claim batch marks the claim's dispatch row, and the dispatcher clears it only after the audit observers
+        // (this index) took the entries up to its DispatchedAudit watermark. A claim whose marker is cleared and covers its
+        // chain is indexed already; only the others (marker missing, still pending, or behind) need their chain re-read
+        // here — not every claim changed in the window, which rewrote every entry about six times over.
+        var markers = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        await foreach (var m in storage.Claims.QueryAsync(filter.Replace($"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}", $"RowKey eq {TableFilter.Quote(ClaimStore.DispatchRowKey)}", StringComparison.Ordinal),
+            select: [ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty], cancellationToken: cancellationToken))
+        {
+            markers[m.PartitionKey] = m;
+        }
+        changed = changed.Where(c => !markers.TryGetValue(c.Id, out var m)
+            || m.GetBoolean(ClaimStore.DispatchPendingProperty) != false
+            || (m.GetInt64(Approvals.ClaimDispatcher.DispatchedAuditProperty) ?? 0) < c.AuditSeq).ToList();
         await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (c, ct) =>
         {
             var chain = await claims.ReadAuditAsync(c.Id, ct);

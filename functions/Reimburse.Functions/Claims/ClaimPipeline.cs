@@ -24,6 +24,8 @@ public sealed partial class ClaimSubmittedHandler(
     public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
     {
         var message = QueueMessages.Decode<ClaimSubmitted>(invocation.MessageText);
+        // The steps each read the claim the step before just wrote: answer those reads from memory (see RememberedReads).
+        using var remembered = ClaimStore.RememberedReads(message.ClaimId);
         var stored = await claims.GetAsync(message.ClaimId, cancellationToken);
         // Intake sends the message a moment before it writes the claim, so a fast consumer can get here first. Wait a
         // little (the write is usually milliseconds away) rather than fail the attempt.

@@ -54,6 +54,26 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
     // again (the If-Match / audit-row Add guard turns a stale copy into one retried attempt, never a lost update).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StoredClaim> _recent = new(StringComparer.Ordinal);
 
+    // The claim whose reads may be answered from memory on this async flow (see RememberedReads).
+    private static readonly AsyncLocal<string?> RememberedScope = new();
+
+    /// <summary>Within the returned scope, <see cref="GetAsync"/> of <paramref name="claimId"/> answers from the row this
+    /// process last read or wrote, when it has one, instead of reading again. For the claim-submitted pipeline, which owns
+    /// the claim while it runs: each step reads the claim the previous step just wrote. A copy that is stale (another
+    /// instance changed the claim) is safe there because every step changes through <see cref="ChangeAsync"/>, whose
+    /// If-Match turns it into one failed attempt and a fresh read, and a refusal is never decided on a remembered copy.</summary>
+    public static IDisposable RememberedReads(string claimId)
+    {
+        var previous = RememberedScope.Value;
+        RememberedScope.Value = claimId;
+        return new ScopeExit(previous);
+    }
+
+    private sealed class ScopeExit(string? previous) : IDisposable
+    {
+        public void Dispose() => RememberedScope.Value = previous;
+    }
+
     public static string AuditRowKey(long sequence) => AuditRowPrefix + sequence.ToString("D10", CultureInfo.InvariantCulture);
 
     public async Task<StoredClaim?> GetAsync(string claimId, CancellationToken cancellationToken = default)
@@ -62,11 +82,18 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         {
             return null;
         }
+        if (RememberedScope.Value == claimId && _recent.TryGetValue(claimId, out var remembered))
+        {
+            return remembered;
+        }
         var entity = await storage.Claims.GetEntityIfExistsAsync(claimId, ClaimRowKey, cancellationToken: cancellationToken);
         var stored = entity is null ? null : ClaimEntityMapper.FromEntity(entity);
         Remember(claimId, stored);
         return stored;
     }
+
+    /// <summary>The row this process last read or wrote for the claim, if it has one: committed, but perhaps not the latest.</summary>
+    public StoredClaim? Remembered(string claimId) => _recent.TryGetValue(claimId, out var stored) ? stored : null;
 
     private void Remember(string claimId, StoredClaim? stored)
     {

@@ -42,6 +42,8 @@ public static class ReimburseServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<ReimburseStorage>();
+        // Group commit of derived rows (audit query index, pending-approvals index) across concurrent dispatches.
+        services.AddSingleton(_ => new TableUpsertBatcher());
         services.AddSingleton<CompanyProvider>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<DevTokenService>();

@@ -42,7 +42,9 @@ public sealed class IdorTests(AzuriteFixture azurite)
     public async Task ClaimEndpoints_OtherUsersObject_403Or404WithoutDataAndDenialLogged()
     {
         var ct = TestTimeout.Token(90);
-        await using var app = new ReimburseApp(azurite);
+        // Working hours on the workflow clock: at night the claim's first approver is the duty supervisor (duty-ng), who
+        // may then read it — this test is about outsiders, so it must not depend on the time of day it runs at.
+        await using var app = new ReimburseApp(azurite, new Dictionary<string, string?> { ["Reimburse:Workflow:ClockStart"] = Approvals.WorkflowTestKit.TuesdayMorning.ToString("O") });
         await app.StartAsync(ct);
         var (id, receiptUrl) = await SubmitWithReceiptAsync(app, ct);
         var calls = new (string Name, Func<HttpClient, Task<HttpResponseMessage>> Call)[]
