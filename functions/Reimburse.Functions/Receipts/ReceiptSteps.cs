@@ -23,7 +23,9 @@ public sealed partial class ReceiptsStep(ClaimStore claims, ReceiptReadingStore 
     public async Task RunAsync(string claimId, CancellationToken cancellationToken = default)
     {
         var stored = await claims.GetAsync(claimId, cancellationToken);
-        if (stored is null || stored.Claim.Status != ClaimStatus.Received || stored.Raw.ContainsKey(ReceiptUnderstanding.FindingsProperty))
+        // A claim without receipts has nothing to read or compare: no write, no audit entry (one request less per claim).
+        if (stored is null || stored.Claim.Status != ClaimStatus.Received || stored.Raw.ContainsKey(ReceiptUnderstanding.FindingsProperty) ||
+            stored.Claim.Receipts.Count == 0)
         {
             return;
         }
