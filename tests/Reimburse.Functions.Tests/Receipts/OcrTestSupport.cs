@@ -16,6 +16,15 @@ internal static class OcrTestSupport
     public static TesseractOcrEngine Tesseract(OcrOptions? options = null) =>
         new(Options.Create(options ?? new OcrOptions()), NullLogger<TesseractOcrEngine>.Instance);
 
+    /// <summary>A merchant name as the benchmark compares it: NFKC, Simplified forms folded, upper-case, letters and digits only.</summary>
+    public static string Key(string s)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var c in Reimburse.Core.Receipts.ReceiptText.FoldSimplified(s.Normalize(System.Text.NormalizationForm.FormKC)).ToUpperInvariant())
+            if (char.IsLetterOrDigit(c)) sb.Append(c);
+        return sb.ToString();
+    }
+
     public static PaddleOcrEngine Paddle(OcrOptions? options = null) =>
         new(Options.Create(options ?? new OcrOptions()), NullLogger<PaddleOcrEngine>.Instance);
 

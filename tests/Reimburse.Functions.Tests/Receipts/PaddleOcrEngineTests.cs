@@ -10,14 +10,6 @@ namespace Reimburse.Tests.Receipts;
 /// <summary>The PP-OCRv4 engine: its pure parts (raster parsing, region finding, CTC decoding, line grouping) and real runs.</summary>
 public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
 {
-    private static string Key(string s)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in ReceiptText.FoldSimplified(s.Normalize(NormalizationForm.FormKC)).ToUpperInvariant())
-            if (char.IsLetterOrDigit(c)) sb.Append(c);
-        return sb.ToString();
-    }
-
     [Theory]
     [InlineData(SyntheticReceiptKind.ChineseRestaurant, 11)]
     [InlineData(SyntheticReceiptKind.BilingualSupermarket, 12)]
@@ -36,7 +28,7 @@ public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
         var f = reading.Fields!;
         Assert.Equal(receipt.Truth.Total, f.Total?.Value);
         Assert.Equal(receipt.Truth.Date, f.Date?.Value);
-        Assert.Equal(Key(receipt.Truth.Merchant), Key(f.Merchant?.Value ?? ""));
+        Assert.Equal(OcrTestSupport.Key(receipt.Truth.Merchant), OcrTestSupport.Key(f.Merchant?.Value ?? ""));
         Assert.All(reading.Document!.Lines, l => Assert.InRange(l.Confidence, 0.5, 1.0));
     }
 

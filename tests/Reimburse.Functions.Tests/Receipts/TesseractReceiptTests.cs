@@ -1,4 +1,3 @@
-using System.Text;
 using Reimburse.Core.Receipts;
 using Reimburse.Testing;
 using Reimburse.Testing.Receipts;
@@ -8,14 +7,6 @@ namespace Reimburse.Tests.Receipts;
 /// <summary>Real tesseract on generated receipts: the extracted merchant, date and total match the truth.</summary>
 public sealed class TesseractReceiptTests
 {
-    private static string Key(string s)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in s.Normalize(NormalizationForm.FormKC).ToUpperInvariant())
-            if (char.IsLetterOrDigit(c)) sb.Append(c);
-        return sb.ToString();
-    }
-
     [Theory]
     [InlineData(SyntheticReceiptKind.ChineseRestaurant, 1)]
     [InlineData(SyntheticReceiptKind.BilingualSupermarket, 2)]
@@ -33,7 +24,7 @@ public sealed class TesseractReceiptTests
         var f = reading.Fields!;
         Assert.Equal(receipt.Truth.Total, f.Total?.Value);
         Assert.Equal(receipt.Truth.Date, f.Date?.Value);
-        Assert.Equal(Key(receipt.Truth.Merchant), Key(f.Merchant?.Value ?? ""));
+        Assert.Equal(OcrTestSupport.Key(receipt.Truth.Merchant), OcrTestSupport.Key(f.Merchant?.Value ?? ""));
     }
 
     [Fact]
