@@ -54,7 +54,11 @@ public sealed class WorkflowBenchmark : IBenchmark
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.AddReimburse();
-        builder.Services.AddSingleton<INotificationSender>(sender);
+        // BENCH_REAL_OUTBOX=1: notifications go through the product's outbox (row, queue, delivery handler) to a bench
+        // channel, so the request count includes notification delivery. Default: an in-memory sender (workflow only).
+        var realOutbox = Environment.GetEnvironmentVariable("BENCH_REAL_OUTBOX") == "1";
+        if (realOutbox) builder.Services.AddSingleton<INotificationChannel>(new BenchChannel(sender));
+        else builder.Services.AddSingleton<INotificationSender>(sender);
         await using var app = builder.Build();
         app.UseReimburse();
         await app.StartAsync(cancellationToken);
@@ -129,7 +133,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         await Task.Delay(500, cancellationToken);
 
         // Phase 1: throughput.
-        Console.WriteLine($"workflow: {n} claims, {concurrency} concurrent submitters, clock x{Speed}");
+        Console.WriteLine($"workflow: {n} claims, {concurrency} concurrent submitters, clock x{Speed}, notifications {(realOutbox ? "through the product outbox (BENCH_REAL_OUTBOX=1; the ceiling mix does not include them)" : "in memory (workflow requests only; BENCH_REAL_OUTBOX=1 counts the outbox too)")}");
         var submittedAt = new ConcurrentDictionary<string, DateTimeOffset>();
         using var azuriteProcess = azurite.ProcessId is { } pid ? Process.GetProcessById(pid) : null;
         var appCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -441,6 +445,17 @@ public sealed class WorkflowBenchmark : IBenchmark
         }
         int Avg(string kind) => byKind[kind].Count == 0 ? 500 : (int)byKind[kind].Average();
         return new RowSizes(Avg("claim"), Avg("audit"), Avg("outbox"));
+    }
+
+    /// <summary>A configured channel that hands each delivery to the bench's sender (BENCH_REAL_OUTBOX=1).</summary>
+    private sealed class BenchChannel(BenchSender sender) : INotificationChannel
+    {
+        public string Name => "bench";
+
+        public bool IsConfigured => true;
+
+        public Task SendAsync(ChannelDelivery delivery, CancellationToken cancellationToken = default) =>
+            sender.SendAsync(delivery.Notification, cancellationToken);
     }
 
     /// <summary>In-memory notification sender: records when each effect was first delivered and wakes the scripted approvers.</summary>
