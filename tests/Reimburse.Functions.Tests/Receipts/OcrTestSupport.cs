@@ -25,6 +25,20 @@ internal static class OcrTestSupport
         return sb.ToString();
     }
 
+    /// <summary>Generates a receipt, reads it with the engine and checks merchant, date and total against its truth.</summary>
+    public static async Task<Reimburse.Core.Receipts.ReceiptReading> ReadsTruthAsync(IOcrEngine engine,
+        Reimburse.Testing.Receipts.SyntheticReceiptKind kind, int seed, CancellationToken token)
+    {
+        var receipt = await Reimburse.Testing.Receipts.SyntheticReceipts.GenerateAsync(kind, seed, token);
+        var reading = await Reader(engine).ReadAsync(receipt.Content, receipt.MediaType, token);
+        Assert.Equal(Reimburse.Core.Receipts.ReceiptReadStatus.Read, reading.Status);
+        var f = reading.Fields!;
+        Assert.Equal(receipt.Truth.Total, f.Total?.Value);
+        Assert.Equal(receipt.Truth.Date, f.Date?.Value);
+        Assert.Equal(Key(receipt.Truth.Merchant), Key(f.Merchant?.Value ?? ""));
+        return reading;
+    }
+
     public static PaddleOcrEngine Paddle(OcrOptions? options = null) =>
         new(Options.Create(options ?? new OcrOptions()), NullLogger<PaddleOcrEngine>.Instance);
 

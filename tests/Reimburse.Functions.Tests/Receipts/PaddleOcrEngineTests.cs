@@ -17,18 +17,11 @@ public sealed class PaddleOcrEngineTests(ITestOutputHelper output)
     [InlineData(SyntheticReceiptKind.ScannedPdf, 15)]
     public async Task ReadAsync_GeneratedReceipt_MerchantDateTotalMatchTruth(SyntheticReceiptKind kind, int seed)
     {
-        var token = TestTimeout.Token(120);
-        var receipt = await SyntheticReceipts.GenerateAsync(kind, seed, token);
         using var engine = OcrTestSupport.Paddle();
-        var reading = await OcrTestSupport.Reader(engine).ReadAsync(receipt.Content, receipt.MediaType, token);
+        var reading = await OcrTestSupport.ReadsTruthAsync(engine, kind, seed, TestTimeout.Token(120));
 
-        Assert.Equal(ReceiptReadStatus.Read, reading.Status);
         output.WriteLine(reading.Document!.Text);
         Assert.Equal("paddleocr", reading.Engine);
-        var f = reading.Fields!;
-        Assert.Equal(receipt.Truth.Total, f.Total?.Value);
-        Assert.Equal(receipt.Truth.Date, f.Date?.Value);
-        Assert.Equal(OcrTestSupport.Key(receipt.Truth.Merchant), OcrTestSupport.Key(f.Merchant?.Value ?? ""));
         Assert.All(reading.Document!.Lines, l => Assert.InRange(l.Confidence, 0.5, 1.0));
     }
 

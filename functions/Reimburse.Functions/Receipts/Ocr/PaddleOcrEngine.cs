@@ -326,13 +326,9 @@ public sealed partial class PaddleOcrEngine : IOcrEngine, IDisposable
             .ToList();
     }
 
-    private static bool IsCjk(char c) => c is >= '\u4E00' and <= '\u9FFF' or >= '\u3000' and <= '\u303F' or >= '\uFF00' and <= '\uFFEF';
+    private static bool IsCjk(char c) => OcrText.IsCjk(c);
 
-    private static string FirstLine(string s)
-    {
-        var line = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no detail";
-        return line.Length > 200 ? line[..200] : line;
-    }
+    private static string FirstLine(string s) => OcrText.FirstLine(s, "no detail");
 
     public void Dispose()
     {

@@ -170,11 +170,7 @@ public sealed partial class ReceiptReader(IOcrEngine engine, IOptions<OcrOptions
         }
     }
 
-    private static string FirstLine(string s)
-    {
-        var line = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no detail";
-        return line.Length > 200 ? line[..200] : line;
-    }
+    private static string FirstLine(string s) => OcrText.FirstLine(s, "no detail");
 
     [GeneratedRegex(@"^Pages:\s+(\d+)", RegexOptions.Multiline)]
     private static partial Regex PagesLine();

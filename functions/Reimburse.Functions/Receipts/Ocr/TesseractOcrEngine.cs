@@ -176,11 +176,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
         return (OcrOutcome.Success(ParseTsv(result.Stdout)), ChineseSignal(result.Stdout));
     }
 
-    private static string FirstLine(string s)
-    {
-        var line = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
-        return line.Length > 200 ? line[..200] : line;
-    }
+    private static string FirstLine(string s) => OcrText.FirstLine(s, "");
 
     /// <summary>Groups tesseract TSV words into lines with the mean word confidence and the union box.</summary>
     internal static OcrDocument ParseTsv(string tsv)
@@ -222,7 +218,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IDisposable
 
     private static int P(string s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
 
-    private static bool IsCjk(char c) => c is >= '\u4E00' and <= '\u9FFF' or >= '\u3000' and <= '\u303F' or >= '\uFF00' and <= '\uFFEF';
+    private static bool IsCjk(char c) => OcrText.IsCjk(c);
 
     private string ReadVersion()
     {
