@@ -106,7 +106,11 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         {
             _recent.Clear();
         }
-        _recent[claimId] = stored;
+        // A read that started before a later commit must not replace that commit's row: every change appends to the
+        // claim's audit chain, so the sequence orders the copies. (Without this, a draft handler's read of a claim the
+        // owner had just submitted landed after the pipeline's Received commit, and the pipeline's next steps, reading
+        // from memory, saw "Submitted" and skipped the claim: it stayed Received.)
+        _recent.AddOrUpdate(claimId, stored, (_, existing) => existing.AuditSequence > stored.AuditSequence ? existing : stored);
     }
 
     /// <summary>Writes a new claim with its first audit entry. Throws 409 when the id exists.</summary>
