@@ -54,11 +54,9 @@ public sealed class WorkflowBenchmark : IBenchmark
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.AddReimburse();
-        // BENCH_REAL_OUTBOX=1: notifications go through the product's outbox (row, queue, delivery handler) to a bench
-        // channel, so the request count includes notification delivery. Default: an in-memory sender (workflow only).
-        var realOutbox = Environment.GetEnvironmentVariable("BENCH_REAL_OUTBOX") == "1";
-        if (realOutbox) builder.Services.AddSingleton<INotificationChannel>(new BenchChannel(sender));
-        else builder.Services.AddSingleton<INotificationSender>(sender);
+        // Notifications take the product's path (dispatcher, outcome on the claim's outbox row, the retry outbox when a
+        // channel fails) to a configured bench channel, so the request count includes notification delivery.
+        builder.Services.AddSingleton<INotificationChannel>(new BenchChannel(sender));
         await using var app = builder.Build();
         app.UseReimburse();
         await app.StartAsync(cancellationToken);
@@ -133,7 +131,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         await Task.Delay(500, cancellationToken);
 
         // Phase 1: throughput.
-        Console.WriteLine($"workflow: {n} claims, {concurrency} concurrent submitters, clock x{Speed}, notifications {(realOutbox ? "through the product outbox (BENCH_REAL_OUTBOX=1; the ceiling mix does not include them)" : "in memory (workflow requests only; BENCH_REAL_OUTBOX=1 counts the outbox too)")}");
+        Console.WriteLine($"workflow: {n} claims, {concurrency} concurrent submitters, clock x{Speed}, notifications delivered by the product to a bench channel");
         var submittedAt = new ConcurrentDictionary<string, DateTimeOffset>();
         using var azuriteProcess = azurite.ProcessId is { } pid ? Process.GetProcessById(pid) : null;
         var appCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -337,7 +335,8 @@ public sealed class WorkflowBenchmark : IBenchmark
     /// entries and three outbox rows), each with the claim (If-Match), its audit rows and the marker;
     /// dispatch after the start, decision 1 and decision 2 — timer put (ledger add after decision 2), the entries' audit
     /// index rows in five partitions and the approvers' index rows through the same group commit as the app
-    /// (<see cref="TableUpsertBatcher"/>), marker merge (If-Match); decisions — a batch each (two audit rows, five and four
+    /// (<see cref="TableUpsertBatcher"/>), then one batch: marker merge (If-Match) and the notification outcome merged into
+    /// the Notify outbox row (as large as the app's); decisions — a batch each (two audit rows, five and four
     /// outbox rows). No reads: the app works from the rows it wrote. Returns claims/s and requests per claim.</summary>
     private static async Task<(double ClaimsPerSecond, double RequestsPerClaim)> CeilingAsync(StorageAccount account, int n, int concurrency, RowSizes sizes, CancellationToken cancellationToken)
     {
@@ -359,6 +358,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var pad = new string('x', sizes.Claim);
         var auditPad = new string('a', sizes.Audit);
         var outboxPad = new string('o', sizes.Outbox);
+        var deliveryPad = new string('d', sizes.Delivery);
         static TableEntity Row(string pk, string rk, string data) => new(pk, rk) { ["Data"] = data, ["Seq"] = 1L };
         counter.Reset();
         var next = -1;
@@ -399,7 +399,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                     var results = await table.SubmitTransactionAsync(batch, cancellationToken);
                     (etag, marker) = (results[0].ETag, results[^1].ETag);
                 }
-                async Task Dispatch(Func<Task> effect, string[] approvers)
+                async Task Dispatch(Func<Task> effect, string[] approvers, int notifyRows)
                 {
                     var day = "day|" + DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
                     var rows = undispatched.SelectMany(e => new[] { ("claim", "claim|" + pk), ("actor", "actor|" + e.Actor), ("action", "action|" + e.Action), ("day", day), ("dept", "dept|" + dept) }
@@ -409,45 +409,54 @@ public sealed class WorkflowBenchmark : IBenchmark
                     if (approvers.Length > 0) work.Add(batcher.UpsertAsync(approvals, approvers.Select(a => Row("user-" + a, pk, "a")).ToList(), cancellationToken));
                     work.Add(effect());
                     await Task.WhenAll(work);
-                    await table.UpdateEntityAsync(new TableEntity(pk, "dispatch") { ["Pending"] = false, ["DispatchedAudit"] = (long)seq }, marker, TableUpdateMode.Merge, cancellationToken);
+                    // Notifications go out after the other effects; their outcomes are merged into the Notify outbox rows in
+                    // the marker's batch.
+                    var batch = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateMerge, new TableEntity(pk, "dispatch") { ["Pending"] = false, ["DispatchedAudit"] = (long)seq }, marker) };
+                    for (var o = 0; o < notifyRows; o++) batch.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(pk, $"outbox-{outbox:D10}-{o:D3}") { ["Delivery"] = deliveryPad }));
+                    await table.SubmitTransactionAsync(batch, cancellationToken);
                 }
                 Task Timer() => timers.SendMessageAsync("timers " + pk, TimeSpan.FromSeconds(600), cancellationToken: cancellationToken);
 
                 await Change(["claim.received"], "system", 0);
                 await Change(["claim.scored"], "system", 0);
                 await Change(["claim.submitted", "step.started"], "system", 3);
-                await Dispatch(Timer, [manager]);
+                await Dispatch(Timer, [manager], 1);
                 await Change(["step.approved", "step.started"], manager, 5);
-                await Dispatch(Timer, ["fin-a", "fin-b"]);
+                await Dispatch(Timer, ["fin-a", "fin-b"], 1);
                 await Change(["step.approved", "claim.approved"], "fin-a", 4);
-                await Dispatch(() => ledger.AddEntityAsync(Row("20261201", pk, "l"), cancellationToken), []);
+                await Dispatch(() => ledger.AddEntityAsync(Row("20261201", pk, "l"), cancellationToken), [], 1);
             }
         }, cancellationToken)));
         return (n / sw.Elapsed.TotalSeconds, counter.Count / (double)n);
     }
 
     /// <summary>Average size in characters (property names and values) of the app's rows, so the ceiling writes rows as big.</summary>
-    private sealed record RowSizes(int Claim, int Audit, int Outbox);
+    private sealed record RowSizes(int Claim, int Audit, int Outbox, int Delivery);
 
     private static async Task<RowSizes> RowSizesAsync(TableClient claims, IEnumerable<string> claimIds, CancellationToken cancellationToken)
     {
         var byKind = new Dictionary<string, List<int>>(StringComparer.Ordinal) { ["claim"] = [], ["audit"] = [], ["outbox"] = [] };
+        var delivery = new List<int>();
         foreach (var id in claimIds)
         {
             await foreach (var e in claims.QueryAsync(TableFilter.PartitionEquals(id), cancellationToken: cancellationToken))
             {
                 var kind = e.RowKey.StartsWith("audit-", StringComparison.Ordinal) ? "audit" : e.RowKey.StartsWith("outbox-", StringComparison.Ordinal) ? "outbox" : e.RowKey;
+                if (e.GetString("Delivery") is { } d)
+                {
+                    delivery.Add(d.Length);
+                }
                 if (byKind.TryGetValue(kind, out var list))
                 {
-                    list.Add(e.Sum(kv => kv.Key.Length + (Convert.ToString(kv.Value, CultureInfo.InvariantCulture)?.Length ?? 0)));
+                    list.Add(e.Where(kv => kv.Key != "Delivery").Sum(kv => kv.Key.Length + (Convert.ToString(kv.Value, CultureInfo.InvariantCulture)?.Length ?? 0)));
                 }
             }
         }
         int Avg(string kind) => byKind[kind].Count == 0 ? 500 : (int)byKind[kind].Average();
-        return new RowSizes(Avg("claim"), Avg("audit"), Avg("outbox"));
+        return new RowSizes(Avg("claim"), Avg("audit"), Avg("outbox"), delivery.Count == 0 ? 1000 : (int)delivery.Average());
     }
 
-    /// <summary>A configured channel that hands each delivery to the bench's sender (BENCH_REAL_OUTBOX=1).</summary>
+    /// <summary>A configured channel that hands each delivery to the bench's recorder.</summary>
     private sealed class BenchChannel(BenchSender sender) : INotificationChannel
     {
         public string Name => "bench";
@@ -458,8 +467,8 @@ public sealed class WorkflowBenchmark : IBenchmark
             sender.SendAsync(delivery.Notification, cancellationToken);
     }
 
-    /// <summary>In-memory notification sender: records when each effect was first delivered and wakes the scripted approvers.</summary>
-    private sealed class BenchSender : INotificationSender
+    /// <summary>Records when each notification first reached the bench channel and wakes the scripted approvers.</summary>
+    private sealed class BenchSender
     {
         private readonly ConcurrentDictionary<string, byte> _keys = new();
         public volatile bool Approving;

@@ -26,9 +26,10 @@ public sealed partial class ClaimDispatcher(
     ReimburseStorage storage,
     IServiceProvider services,
     ApprovalIndex index,
-    ApprovalLinks links,
+    WorkflowNotifications notifications,
     WorkflowClock workflowClock,
     QueueNudger nudger,
+    TimeProvider clock,
     ILogger<ClaimDispatcher> logger) : IClaimCommitListener
 {
     public const string DispatchedAuditProperty = "DispatchedAudit";
@@ -36,8 +37,6 @@ public sealed partial class ClaimDispatcher(
     public const string IndexedForProperty = "IndexedFor";
     /// <summary>Longest queue visibility delay (the service allows 7 days); longer timers are re-armed when they come back.</summary>
     public static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
-
-    private static readonly HashSet<string> LinkTemplates = [NotificationTemplates.ApprovalRequested, NotificationTemplates.ApprovalReminder, NotificationTemplates.ApprovalEscalated];
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
@@ -48,7 +47,6 @@ public sealed partial class ClaimDispatcher(
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly Channel<string> _work = Channel.CreateUnbounded<string>();
-    private int _warnedNoSender;
 
     /// <summary>What this process committed for a claim and has not dispatched yet. Complete when it covers everything since
     /// the last watermark this process wrote (or since creation), so the dispatch needs no read.</summary>
@@ -59,7 +57,8 @@ public sealed partial class ClaimDispatcher(
         public ETag DispatchETag;
         public required StoredClaim Latest;
         public List<AuditEntry> Entries { get; } = [];
-        public List<TableEntity> Outbox { get; } = [];
+        /// <summary>Outbox rows with the time their commit started (the start of their notification lease).</summary>
+        public List<(TableEntity Row, DateTimeOffset At)> Outbox { get; } = [];
     }
 
     public ChannelReader<string> Work => _work.Reader;
@@ -67,7 +66,8 @@ public sealed partial class ClaimDispatcher(
     public void OnCommitted(ClaimCommit commit)
     {
         var id = commit.Claim.Claim.Id;
-        var outbox = commit.ExtraRows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal)).ToList();
+        var at = commit.Entries.Count > 0 ? commit.Entries[0].At : clock.GetUtcNow();
+        var outbox = commit.ExtraRows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal)).Select(r => (r, at)).ToList();
         lock (_gate)
         {
             if (_pending.Count > 50_000 || _dispatched.Count > 50_000)
@@ -174,7 +174,7 @@ public sealed partial class ClaimDispatcher(
         }
         TableEntity row;
         IReadOnlyList<AuditEntry> entries;
-        IReadOnlyList<TableEntity> outbox;
+        IReadOnlyList<(TableEntity Row, DateTimeOffset At, bool Here)> outbox;
         ETag markerETag;
         long auditMark;
         int outboxMark;
@@ -183,7 +183,7 @@ public sealed partial class ClaimDispatcher(
         {
             row = memory.Latest.Raw;
             entries = memory.Entries;
-            outbox = memory.Outbox;
+            outbox = memory.Outbox.Select(o => (o.Row, o.At, true)).ToList();
             markerETag = memory.DispatchETag;
             auditMark = known.Seq;
             outboxMark = 0;
@@ -191,6 +191,8 @@ public sealed partial class ClaimDispatcher(
         }
         else
         {
+            // Rows this process committed (known from memory even when the memory is not complete) have their lease here.
+            var committedHere = (memory?.Outbox ?? []).ToDictionary(o => o.Row.RowKey, o => o.At, StringComparer.Ordinal);
             var rows = new List<TableEntity>();
             await foreach (var e in storage.Claims.QueryAsync(TableFilter.PartitionEquals(claimId), cancellationToken: cancellationToken))
             {
@@ -210,24 +212,40 @@ public sealed partial class ClaimDispatcher(
             entries = rows.Where(r => r.RowKey.StartsWith(ClaimStore.AuditRowPrefix, StringComparison.Ordinal))
                 .Select(e => AuditEntityMapper.FromEntity(e)).Where(a => a.Sequence > auditMark).OrderBy(a => a.Sequence).ToList();
             outbox = rows.Where(r => r.RowKey.StartsWith(WorkflowRows.OutboxPrefix, StringComparison.Ordinal) && WorkflowRows.OutboxVersion(r.RowKey) > outboxMark)
-                .OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
+                .OrderBy(r => r.RowKey, StringComparer.Ordinal).Select(r => committedHere.TryGetValue(r.RowKey, out var at) ? (r, at, true) : (r, r.Timestamp ?? DateTimeOffset.MinValue, false)).ToList();
         }
+
+        // 0. How each notification may be delivered. One that another instance committed moments ago is its to deliver: it
+        //    is left alone and the marker stays pending (the sweeper looks again once the lease is over, in case that
+        //    instance died).
+        var now = clock.GetUtcNow();
+        var notifyModes = new Dictionary<string, DeliveryMode>(StringComparer.Ordinal);
+        foreach (var (o, at, here) in outbox)
+        {
+            if (o.GetString("Type") == nameof(Notify))
+            {
+                notifyModes[o.RowKey] = WorkflowNotifications.ModeFor(here, notifications.Records(o) is not null, at, now, notifications.Lease);
+            }
+        }
+        var deferred = notifyModes.ContainsValue(DeliveryMode.Defer);
 
         var stored = ClaimEntityMapper.FromEntity(row);
         var state = WorkflowRows.ReadState(claimId, row);
 
-        // 1. Effects, concurrently (they are independent and each is idempotent by key).
+        // 1. Effects, concurrently (they are independent and each is idempotent by key); notifications come last (step 4).
         var work = new List<Task>();
-        foreach (var group in outbox.GroupBy(r => WorkflowRows.OutboxVersion(r.RowKey)))
+        var notifies = new List<(TableEntity Row, Notify Effect, DateTimeOffset At)>();
+        var delivered = new ConcurrentBag<(TableEntity Row, string Json)>();
+        foreach (var group in outbox.GroupBy(r => WorkflowRows.OutboxVersion(r.Row.RowKey)))
         {
             var timers = new List<ScheduleTimer>();
-            foreach (var o in group)
+            foreach (var (o, at, _) in group)
             {
                 var key = o.GetString("Key")!;
                 switch (WorkflowRows.ReadEffect(o))
                 {
                     case Notify n:
-                        work.Add(NotifyAsync(claimId, key, n, cancellationToken));
+                        notifies.Add((o, n, at));
                         break;
                     case ScheduleTimer t:
                         timers.Add(t);
@@ -265,7 +283,18 @@ public sealed partial class ClaimDispatcher(
         }
         await Task.WhenAll(work);
 
-        // 4. Watermarks on the dispatch marker, only if no change marked it again meanwhile (that change is dispatched on
+        // 4. Notifications, once the rest is in place: an approver who follows the link finds the claim in their pending
+        //    list, and the time between a channel accepting a notification and its outcome being written (the window in
+        //    which a crash makes it go out twice) is one send and one batch.
+        await Task.WhenAll(notifies.Select(async x =>
+        {
+            if (await notifications.DeliverAsync(claimId, x.Row, x.Effect, notifyModes[x.Row.RowKey], x.At, now, cancellationToken) is { } json)
+            {
+                delivered.Add((x.Row, json));
+            }
+        }));
+
+        // 5. Watermarks on the dispatch marker, only if no change marked it again meanwhile (that change is dispatched on
         //    its own). The claim row is not touched, so decisions never lose a race against the dispatcher.
         var seq = Math.Max(stored.AuditSequence, auditMark);
         var principalsText = string.Join(',', principals);
@@ -276,14 +305,46 @@ public sealed partial class ClaimDispatcher(
             [DispatchedOutboxProperty] = Math.Max(state.Version, outboxMark),
             [IndexedForProperty] = principalsText,
         };
+        // Notification outcomes ride in the same batch (the outbox row is in the claim's partition).
+        var outcomes = delivered.Select(d => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+            new TableEntity(claimId, d.Row.RowKey) { [WorkflowNotifications.DeliveryProperty] = d.Json })).ToList();
+        if (deferred)
+        {
+            if (outcomes.Count > 0)
+            {
+                await storage.Claims.SubmitTransactionAsync(outcomes, cancellationToken);
+            }
+            foreach (var d in delivered)
+            {
+                notifications.Written(d.Row);
+            }
+            LogDeferred(logger, claimId);
+            return;
+        }
         try
         {
-            await storage.Claims.UpdateEntityAsync(mark, markerETag, TableUpdateMode.Merge, cancellationToken);
+            if (outcomes.Count == 0)
+            {
+                await storage.Claims.UpdateEntityAsync(mark, markerETag, TableUpdateMode.Merge, cancellationToken);
+            }
+            else
+            {
+                await storage.Claims.SubmitTransactionAsync([new(TableTransactionActionType.UpdateMerge, mark, markerETag), .. outcomes], cancellationToken);
+            }
             LogDispatched(logger, claimId, outbox.Count, entries.Count);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
-            // Marked again (or dispatched by another instance) since we read it: that change carries its own dispatch.
+            // Marked again (or dispatched by another instance) since we read it: that change carries its own dispatch. The
+            // notification outcomes must still be kept, or a later dispatch would send them again.
+            if (outcomes.Count > 0)
+            {
+                await storage.Claims.SubmitTransactionAsync(outcomes, cancellationToken);
+            }
+        }
+        foreach (var d in delivered)
+        {
+            notifications.Written(d.Row);
         }
         lock (_gate)
         {
@@ -292,35 +353,6 @@ public sealed partial class ClaimDispatcher(
             _dispatched[claimId] = (seq, principalsText);
             _inflight.Remove(claimId);
         }
-    }
-
-    private async Task NotifyAsync(string claimId, string key, Notify n, CancellationToken cancellationToken)
-    {
-        var sender = services.GetService<INotificationSender>();
-        if (sender is null)
-        {
-            if (Interlocked.Exchange(ref _warnedNoSender, 1) == 0)
-            {
-                LogNoSender(logger);
-            }
-            return;
-        }
-        if (!LinkTemplates.Contains(n.Template)
-            || !n.Data.TryGetValue("round", out var r) || !n.Data.TryGetValue("step", out var s))
-        {
-            await sender.SendAsync(new OutgoingNotification(key, claimId, n.Recipients, n.Template, n.Data, []), cancellationToken);
-            return;
-        }
-        // Decision requests carry personal one-click links, so each recipient gets their own notification.
-        var round = int.Parse(r, CultureInfo.InvariantCulture);
-        var step = int.Parse(s, CultureInfo.InvariantCulture);
-        await Task.WhenAll(n.Recipients.Select(user =>
-        {
-            var linkList = new[] { Decision.Approve, Decision.Reject }.Select(d => new NotificationLink(
-                d == Decision.Approve ? "Approve" : "Reject",
-                links.Url(links.CreateToken(claimId, user, d, round, step, ApprovalLinks.NonceFor(key, user, d))))).ToList();
-            return sender.SendAsync(new OutgoingNotification(key + ":" + user, claimId, [user], n.Template, n.Data, linkList), cancellationToken);
-        }));
     }
 
     private async Task PostAsync(Claim claim, string key, PostToLedger p, CancellationToken cancellationToken)
@@ -353,8 +385,8 @@ public sealed partial class ClaimDispatcher(
     [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Dispatching claim {ClaimId} failed; the sweeper will retry")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception, string claimId);
 
-    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "No INotificationSender is registered: workflow notifications are not sent")]
-    private static partial void LogNoSender(ILogger logger);
+    [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Claim {ClaimId} has a notification another instance is delivering; left to it")]
+    private static partial void LogDeferred(ILogger logger, string claimId);
 }
 
 /// <summary>Runs the in-process dispatch right after commits, with bounded parallelism.</summary>

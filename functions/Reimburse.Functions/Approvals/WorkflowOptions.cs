@@ -40,6 +40,22 @@ public sealed class WorkflowOptions
     /// the group-committed index rows, then the marker), so this is a bound on requests in flight, not on threads.</summary>
     [Range(1, 256)]
     public int DispatchConcurrency { get; set; } = 64;
+
+    /// <summary>The notification lease a commit grants the process that made it: that process may send the transition's
+    /// notifications itself during the first third (each send cut off at five sixths); any other instance waits until the
+    /// lease is over before taking them over (see <see cref="WorkflowNotifications"/>). Longer than any channel's time-out.</summary>
+    [Range(3, 3600)]
+    public int NotificationLeaseSeconds { get; set; } = 90;
+
+    /// <summary>How long the dispatcher waits for one channel before handing the notification to the retry outbox (which
+    /// allows the channel its full time-out). A channel that failed or timed out is then skipped by the dispatcher for
+    /// <see cref="ChannelBackoffSeconds"/>, so a dead channel costs the dispatch nothing.</summary>
+    [Range(1, 60)]
+    public int DirectSendTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>See <see cref="DirectSendTimeoutSeconds"/>.</summary>
+    [Range(1, 3600)]
+    public int ChannelBackoffSeconds { get; set; } = 30;
 }
 
 /// <summary>Workflow time: the wall clock, optionally shifted (ClockStart) and sped up (ClockSpeed) for demos. Timers are

@@ -20,6 +20,7 @@ public static class WorkflowRuntime
         services.AddSingleton<ApprovalLinks>();
         services.AddSingleton<ApprovalIndex>();
         services.AddSingleton<ApprovalCommands>();
+        services.AddSingleton<WorkflowNotifications>();
         services.AddSingleton<ClaimDispatcher>();
         services.AddSingleton<IClaimCommitListener>(sp => sp.GetRequiredService<ClaimDispatcher>());
         services.AddSingleton<IClaimPipelineStep, WorkflowStep>();

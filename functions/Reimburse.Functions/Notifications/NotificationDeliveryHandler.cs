@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Claims;
-using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Triggers;
 
@@ -11,9 +10,7 @@ namespace Reimburse.Functions.Notifications;
 /// back-off (the message comes back), and after the last attempt its state says failed with the reason.</summary>
 public sealed partial class NotificationDeliveryHandler(
     NotificationStore store,
-    IEnumerable<INotificationChannel> channels,
-    LogChannel logChannel,
-    CompanyProvider companies,
+    NotificationDeliverer deliverer,
     IOptions<StandaloneOptions> standalone,
     TimeProvider clock,
     ILogger<NotificationDeliveryHandler> logger) : IQueueHandler
@@ -21,19 +18,14 @@ public sealed partial class NotificationDeliveryHandler(
     /// <summary>A send that takes longer than this is presumed dead and its channel may be tried again.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
-    private readonly IReadOnlyList<INotificationChannel> _active = ActiveChannels(channels, logChannel);
+    /// <summary>A send is cut off this long before its lease ends, so a presumed-dead send is really over.</summary>
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(15);
 
     public string FunctionName => "NotificationDelivery";
     public string QueueName => NotificationStore.QueueName;
 
     /// <summary>The channels this deployment delivers on.</summary>
-    public IReadOnlyList<INotificationChannel> Channels => _active;
-
-    public static IReadOnlyList<INotificationChannel> ActiveChannels(IEnumerable<INotificationChannel> channels, LogChannel log)
-    {
-        var configured = channels.Where(c => c.IsConfigured && c.Name != LogChannel.ChannelName).ToList();
-        return configured.Count > 0 ? configured : [log];
-    }
+    public IReadOnlyList<INotificationChannel> Channels => deliverer.Channels;
 
     public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
     {
@@ -48,16 +40,10 @@ public sealed partial class NotificationDeliveryHandler(
         var (notification, _, states) = stored.Value;
         // The Functions host and the standalone poller both move a message to poison after this many attempts.
         var finalAttempt = invocation.DequeueCount >= standalone.Value.MaxDequeueCount;
-
-        var company = await companies.GetAsync(cancellationToken);
-        var recipients = notification.RecipientUserIds.Select(id => company.FindUser(id) is { } u
-            ? new NotificationRecipient(id, u.NameZh is { Length: > 0 } zh ? $"{u.Name} {zh}" : u.Name, u.Email)
-            : new NotificationRecipient(id, null, null)).ToList();
-        var rendered = NotificationRenderer.Render(notification, id => company.FindUser(id)?.Name);
-        var delivery = new ChannelDelivery(notification, rendered, recipients);
+        var delivery = await deliverer.PrepareAsync(notification, cancellationToken);
 
         var pending = new List<string>();
-        foreach (var channel in _active)
+        foreach (var channel in deliverer.Channels)
         {
             var outcome = await DeliverAsync(channel, delivery, states.GetValueOrDefault(channel.Name), finalAttempt, cancellationToken);
             if (outcome is not null) pending.Add($"{channel.Name}: {outcome}");
@@ -87,32 +73,22 @@ public sealed partial class NotificationDeliveryHandler(
         {
             return "another delivery took it";
         }
-        var attempts = (current?.GetInt32("Attempts") ?? 0) + 1;
-        try
+        var before = current is null ? null : NotificationStore.ToState(current);
+        var after = await deliverer.AttemptAsync(channel, delivery, before, finalAttempt ? DeliveryStates.Failed : DeliveryStates.Retrying, Lease - LeaseMargin, cancellationToken);
+        await store.RecordAsync(key, channel.Name, lease.Value, after.State, after.Attempts, after.LastError, clock.GetUtcNow(), CancellationToken.None);
+        switch (after.State)
         {
-            await channel.SendAsync(delivery, cancellationToken);
+            case DeliveryStates.Sent:
+                LogSent(logger, key, channel.Name, after.Attempts);
+                return null;
+            case DeliveryStates.Failed:
+                LogGaveUp(logger, key, channel.Name, after.Attempts, after.LastError ?? "");
+                return null;
+            default:
+                LogSendFailed(logger, key, channel.Name, after.Attempts, after.LastError ?? "");
+                return after.LastError;
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            var reason = Describe(ex);
-            var final = finalAttempt ? DeliveryStates.Failed : DeliveryStates.Retrying;
-            await store.RecordAsync(key, channel.Name, lease.Value, final, attempts, reason, clock.GetUtcNow(), cancellationToken);
-            if (finalAttempt) LogGaveUp(logger, key, channel.Name, attempts, reason);
-            else LogSendFailed(logger, key, channel.Name, attempts, reason);
-            return finalAttempt ? null : reason;
-        }
-        await store.RecordAsync(key, channel.Name, lease.Value, DeliveryStates.Sent, attempts, current?.GetString("LastError"), clock.GetUtcNow(), CancellationToken.None);
-        LogSent(logger, key, channel.Name, attempts);
-        return null;
     }
-
-    private static string Describe(Exception ex) => ex switch
-    {
-        NotificationChannelException or UnsafeTargetException or SmtpException => ex.Message,
-        HttpRequestException { InnerException: UnsafeTargetException u } => u.Message,
-        TaskCanceledException => "timed out",
-        _ => $"{ex.GetType().Name}: {ex.Message}",
-    };
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "Notification {Key} sent on {Channel} (attempt {Attempt})")]
     private static partial void LogSent(ILogger logger, string key, string channel, int attempt);

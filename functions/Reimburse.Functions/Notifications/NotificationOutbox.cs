@@ -45,10 +45,13 @@ public sealed class NotificationStore(ReimburseStorage storage)
 
     public static string ChannelRow(string channel) => "c-" + channel;
 
-    /// <summary>Records the notification. Returns false when it was already recorded, with whether its queue message went out.</summary>
-    public async Task<(bool Added, bool Enqueued)> AddAsync(OutgoingNotification n, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <summary>Records the notification, with the channel states already settled elsewhere (a channel the workflow
+    /// dispatcher sent on before handing the rest over) in the same batch. Returns false when it was already recorded, with
+    /// whether its queue message went out.</summary>
+    public async Task<(bool Added, bool Enqueued)> AddAsync(OutgoingNotification n, DateTimeOffset now, IReadOnlyCollection<ChannelState>? settled = null, CancellationToken cancellationToken = default)
     {
-        var entity = new TableEntity(PartitionOf(n.IdempotencyKey), MainRow)
+        var partition = PartitionOf(n.IdempotencyKey);
+        var entity = new TableEntity(partition, MainRow)
         {
             ["Key"] = n.IdempotencyKey,
             ["ClaimId"] = n.ClaimId,
@@ -59,7 +62,24 @@ public sealed class NotificationStore(ReimburseStorage storage)
         };
         try
         {
-            await WithTableAsync(() => _table.AddEntityAsync(entity, cancellationToken), cancellationToken);
+            if (settled is not { Count: > 0 })
+            {
+                await WithTableAsync(() => _table.AddEntityAsync(entity, cancellationToken), cancellationToken);
+            }
+            else
+            {
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, entity) };
+                actions.AddRange(settled.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, ChannelRow(c.Channel))
+                {
+                    ["Channel"] = c.Channel,
+                    ["State"] = c.State,
+                    ["Attempts"] = c.Attempts,
+                    ["LastError"] = c.LastError is { Length: > 1000 } e ? e[..1000] : c.LastError,
+                    ["SentAt"] = c.SentAt,
+                    ["UpdatedAt"] = c.UpdatedAt ?? now,
+                })));
+                await WithTableAsync(() => _table.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+            }
             return (true, false);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -199,7 +219,9 @@ public sealed class NotificationStore(ReimburseStorage storage)
 }
 
 /// <summary>Outbox sender: records the notification, then enqueues its delivery. Both writes are idempotent by key, so a
-/// workflow that retries after a crash sends nothing twice; returns without waiting for any channel.</summary>
+/// caller that retries after a crash sends nothing twice; returns without waiting for any channel. Workflow notifications
+/// are delivered by the claim dispatcher itself (<see cref="Approvals.WorkflowNotifications"/>) and come here only to be
+/// retried: a channel that failed, or a notification whose committing instance died before delivering it.</summary>
 public sealed partial class OutboxNotificationSender(
     NotificationStore store,
     ReimburseStorage storage,
@@ -207,10 +229,16 @@ public sealed partial class OutboxNotificationSender(
     TimeProvider clock,
     ILogger<OutboxNotificationSender> logger) : INotificationSender
 {
-    public async Task SendAsync(OutgoingNotification notification, CancellationToken cancellationToken = default)
+    public Task SendAsync(OutgoingNotification notification, CancellationToken cancellationToken = default) =>
+        HandOffAsync(notification, [], TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Takes over a notification: channels in <paramref name="settled"/> keep their state (a sent one is not sent
+    /// again, a failed attempt counts), the rest are delivered by <see cref="NotificationDeliveryHandler"/> from the queue,
+    /// first after <paramref name="delay"/>.</summary>
+    public async Task HandOffAsync(OutgoingNotification notification, IReadOnlyCollection<ChannelState> settled, TimeSpan delay, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(notification.IdempotencyKey);
-        var (added, enqueued) = await store.AddAsync(notification, clock.GetUtcNow(), cancellationToken);
+        var (added, enqueued) = await store.AddAsync(notification, clock.GetUtcNow(), settled, cancellationToken);
         if (!added && enqueued)
         {
             LogDuplicate(logger, notification.IdempotencyKey);
@@ -218,9 +246,10 @@ public sealed partial class OutboxNotificationSender(
         }
         // Recorded but not yet enqueued (first time, or an earlier call died in between): enqueue now. A second message
         // for the same key is harmless: the handler leases each channel and skips the ones already sent.
-        await storage.Queue(NotificationStore.QueueName).SendMessageAsync(QueueMessages.Encode(new NotificationQueued(notification.IdempotencyKey)), cancellationToken: cancellationToken);
+        await storage.Queue(NotificationStore.QueueName).SendMessageAsync(QueueMessages.Encode(new NotificationQueued(notification.IdempotencyKey)),
+            delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
         await store.MarkEnqueuedAsync(notification.IdempotencyKey, cancellationToken);
-        nudger.Nudge(NotificationStore.QueueName);
+        if (delay <= TimeSpan.Zero) nudger.Nudge(NotificationStore.QueueName);
     }
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Notification {Key} already accepted; nothing to do")]

@@ -15,7 +15,7 @@ public sealed class WorkflowAccessTests(AzuriteFixture azurite)
         var settings = WorkflowTestKit.AppSettings();
         // 23:30 Hong Kong time on a Tuesday: outside office hours, so the first step goes to the duty supervisor.
         settings["Reimburse:Workflow:ClockStart"] = new DateTimeOffset(2026, 11, 24, 15, 30, 0, TimeSpan.Zero).ToString("O");
-        await using var app = new ReimburseApp(azurite, settings, WorkflowTestKit.UseRecordingSender);
+        await using var app = new ReimburseApp(azurite, settings, WorkflowTestKit.UseRecordingChannel);
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
         var id = await WorkflowTestKit.SubmitAsync(chan, 268.50m, cancellationToken: ct);

@@ -13,7 +13,7 @@ namespace Reimburse.Tests.Approvals;
 [Collection(AzuriteCollection.Name)]
 public sealed class WorkflowApiTests(AzuriteFixture azurite)
 {
-    private ReimburseApp NewApp(double speed = 1) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingSender);
+    private ReimburseApp NewApp(double speed = 1) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingChannel);
 
     private static async Task<JsonElement> PendingAsync(HttpClient client, string id, CancellationToken ct) =>
         await WorkflowTestKit.WaitForWorkflowAsync(client, id, w => w.Status() == "pending", ct);
@@ -270,7 +270,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
     }
 
     internal static async Task<List<Reimburse.Storage.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>
-        await WaitForAsync(async () => (await RecordingNotificationSender.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
+        await WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
             l => l.Count >= count, ct);
 
     internal static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, CancellationToken ct)

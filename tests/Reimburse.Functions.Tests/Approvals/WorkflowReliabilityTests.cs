@@ -12,7 +12,7 @@ namespace Reimburse.Tests.Approvals;
 
 /// <summary>Crash, restart and scale-out: claims through a two-level approval (line manager, then any finance officer) with
 /// scripted approvers over real HTTP. Whatever happens, every claim ends Approved with each decision, notification and
-/// ledger post exactly once (counted by idempotency key).</summary>
+/// ledger post exactly once (counted by idempotency key). Without a crash no channel receives a notification twice.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
@@ -55,7 +55,10 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
             await StartAsync();
 
             await WaitAllApprovedAsync(() => current!.ClientForAsync("emp-chan", ct), ids, ct);
-            await AssertExactlyOnceAsync(azurite.Account, prefix, ids, ct);
+            // A notification a channel accepted from a process killed before the outcome was written (measured: requests
+            // still in flight at the kill) goes out again once the lease is over: at least once, receivers deduplicate by
+            // key. Reported, not failed; without a crash the other tests require zero.
+            await AssertExactlyOnceAsync(azurite.Account, prefix, ids, ct, duplicatesAllowed: true);
             await stop.CancelAsync();
             await Task.WhenAll(approvers);
         }
@@ -72,7 +75,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
         var prefix = "m" + Guid.NewGuid().ToString("N")[..10];
         var settings = WorkflowTestKit.AppSettings();
         settings["Reimburse:Storage:ResourcePrefix"] = prefix;
-        var apps = Enumerable.Range(0, 3).Select(_ => new ReimburseApp(azurite, settings, WorkflowTestKit.UseRecordingSender)).ToList();
+        var apps = Enumerable.Range(0, 3).Select(_ => new ReimburseApp(azurite, settings, WorkflowTestKit.UseRecordingChannel)).ToList();
         try
         {
             foreach (var a in apps) await a.StartAsync(ct);
@@ -101,7 +104,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
         var own = await AzuriteInstance.StartAsync(location, cancellationToken: ct);
         try
         {
-            await using var app = new ReimburseApp(own.ConnectionString, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingSender);
+            await using var app = new ReimburseApp(own.ConnectionString, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingChannel);
             await app.StartAsync(ct);
             var chan = await app.ClientForAsync("emp-chan", ct);
             var ids = new List<string>();
@@ -164,17 +167,23 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
 
     /// <summary>Per claim: one ledger row, the four notifications (line manager, both finance officers, claimant) once each,
     /// two approvals and one completion in an intact audit chain. Checked again after a pause, so late duplicates show.</summary>
-    private static async Task AssertExactlyOnceAsync(StorageAccount account, string prefix, IReadOnlyList<string> ids, CancellationToken ct)
+    private async Task AssertExactlyOnceAsync(StorageAccount account, string prefix, IReadOnlyList<string> ids, CancellationToken ct, bool duplicatesAllowed = false)
     {
         var expectedNotifications = ids.Count * 4;
         await WorkflowApiTests.WaitForAsync(async () => (await WorkflowTestKit.LedgerAsync(account, prefix, ct)).Count, n => n >= ids.Count, ct);
-        await WorkflowApiTests.WaitForAsync(async () => (await RecordingNotificationSender.ReadAllAsync(account, prefix, ct)).Count(n => ids.Contains(n.PartitionKey)), n => n >= expectedNotifications, ct);
+        await WorkflowApiTests.WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(account, prefix, ct)).Count(n => ids.Contains(n.PartitionKey)), n => n >= expectedNotifications, ct);
         await Task.Delay(2500, ct); // longer than the sweeper's pick-up time: anything left over would be re-dispatched now
 
         var ledger = await WorkflowTestKit.LedgerAsync(account, prefix, ct);
         Assert.Equal(ids.Order(), ledger.Select(l => l.GetString("ClaimId")!).Order());
-        var sent = (await RecordingNotificationSender.ReadAllAsync(account, prefix, ct)).Where(n => ids.Contains(n.PartitionKey)).ToList();
+        var sent = (await RecordingNotificationChannel.ReadAllAsync(account, prefix, ct)).Where(n => ids.Contains(n.PartitionKey)).ToList();
         Assert.Equal(expectedNotifications, sent.Count);
+        var repeated = (await RecordingNotificationChannel.ReadDuplicatesAsync(account, prefix, ct)).Count(n => ids.Contains(n.PartitionKey));
+        output.WriteLine($"notifications delivered: {sent.Count} keys, {repeated} repeated deliveries");
+        if (!duplicatesAllowed)
+        {
+            Assert.Equal(0, repeated);
+        }
         foreach (var group in sent.GroupBy(n => n.PartitionKey))
         {
             var kinds = group.Select(n => $"{n.GetString("Template")}/{StepOf(n)}/{n.GetString("Recipients")}").Order().ToList();

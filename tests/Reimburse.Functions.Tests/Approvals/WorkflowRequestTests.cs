@@ -17,7 +17,7 @@ namespace Reimburse.Tests.Approvals;
 [Collection(AzuriteCollection.Name)]
 public sealed class WorkflowRequestTests(AzuriteFixture azurite)
 {
-    private ReimburseApp NewApp() => new(azurite, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingSender);
+    private ReimburseApp NewApp() => new(azurite, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingChannel);
 
     [Fact]
     public async Task TimerMessage_StepAlreadyDecided_DroppedWithoutReadOrRequeue()

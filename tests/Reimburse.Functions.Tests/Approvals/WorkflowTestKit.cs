@@ -24,6 +24,9 @@ public static class WorkflowTestKit
         ["Reimburse:Workflow:LinkKey"] = LinkKey,
         ["Reimburse:Workflow:SweepAfterSeconds"] = sweepAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Reimburse:Workflow:SweepEverySeconds"] = "1",
+        // A killed instance's undelivered notifications are taken over once their lease is over: short here, so the crash
+        // tests do not wait the production 90 s.
+        ["Reimburse:Workflow:NotificationLeaseSeconds"] = "9",
         // These tests pin exact routes and notification counts; risk scoring (which may add a finance review to a High
         // claim) is covered by the Risk tests, so it is off here to keep the workflow under test alone.
         ["Reimburse:Risk:Enabled"] = "false",
@@ -32,7 +35,7 @@ public static class WorkflowTestKit
         ["Reimburse:Standalone:RetryBaseMilliseconds"] = "400",
     };
 
-    /// <summary>Environment for an app process (AppProcess) with the recording notification sender plugged in.</summary>
+    /// <summary>Environment for an app process (AppProcess) with the recording notification channel plugged in.</summary>
     public static Dictionary<string, string> ProcessSettings(double speed = 1)
     {
         var env = AppSettings(speed).ToDictionary(kv => kv.Key.Replace(":", "__"), kv => kv.Value!);
@@ -41,8 +44,9 @@ public static class WorkflowTestKit
         return env;
     }
 
-    public static void UseRecordingSender(Microsoft.Extensions.DependencyInjection.IServiceCollection s) =>
-        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Reimburse.Functions.Notifications.INotificationSender, RecordingNotificationSender>(s);
+    /// <summary>Adds the recording channel: the product's notification delivery path, ending in a table the test reads.</summary>
+    public static void UseRecordingChannel(Microsoft.Extensions.DependencyInjection.IServiceCollection s) =>
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Reimburse.Functions.Notifications.INotificationChannel, RecordingNotificationChannel>(s);
 
     public static async Task<string> SubmitAsync(HttpClient client, decimal amount, string category = "meals", CancellationToken cancellationToken = default)
     {

@@ -17,10 +17,10 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
 {
     private const double Fast = 7200;
 
-    private ReimburseApp NewApp(double speed = Fast) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingSender);
+    private ReimburseApp NewApp(double speed = Fast) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingChannel);
 
     private static async Task<List<TableEntity>> SentAsync(ReimburseApp app, string id, CancellationToken ct) =>
-        (await RecordingNotificationSender.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == id).ToList();
+        (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == id).ToList();
 
     private static string? Step(TableEntity n) => JsonDocument.Parse(n.GetString("Data")!).RootElement.TryGetProperty("step", out var s) ? s.GetString() : null;
 

@@ -258,7 +258,7 @@ public sealed class NotificationOutboxTests(AzuriteFixture azurite)
             .AddSingleton<Reimburse.Storage.StorageRequestCounter>().AddSingleton<Reimburse.Functions.Hosting.ReimburseStorage>().AddNotifications();
         using var sp = services.BuildServiceProvider();
 
-        var active = NotificationDeliveryHandler.ActiveChannels(sp.GetServices<INotificationChannel>(), sp.GetRequiredService<LogChannel>());
+        var active = NotificationDeliverer.ActiveChannels(sp.GetServices<INotificationChannel>(), sp.GetRequiredService<LogChannel>());
 
         Assert.Equal([LogChannel.ChannelName], active.Select(c => c.Name));
     }
