@@ -120,12 +120,15 @@ public sealed partial class WorkflowNotifications(
             return null;
         }
         var key = row.GetString("Key")!;
-        var records = Records(row) ?? Expand(claimId, key, notify).Select(n => new DeliveryRecord(n, false, [])).ToList();
+        var known = Records(row);
+        // Remembered from a dispatch whose write failed: worth writing now even if nothing more happens.
+        var unwritten = known is not null && row.GetString(DeliveryProperty) is not { Length: > 0 };
+        var records = known ?? Expand(claimId, key, notify).Select(n => new DeliveryRecord(n, false, [])).ToList();
         var budget = DirectBudget(since, now, Lease);
         var timeout = TimeSpan.FromSeconds(options.Value.DirectSendTimeoutSeconds);
         budget = budget < timeout ? budget : timeout;
         var results = await Task.WhenAll(records.Select(r => DeliverOneAsync(r, mode, budget, cancellationToken)));
-        if (!results.Any(r => r.Changed))
+        if (!unwritten && !results.Any(r => r.Changed))
         {
             return null;
         }
