@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit, Azurite integration, HTTP end-to-end (each fixture starts
+# Runs the whole test suite: unit, Azurite integration, HTTP end-to-end, Chromium (each fixture starts
 # its own Azurite from the pinned node_modules on free loopback ports).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
+# The browser tests drive the Debian Chromium (Playwright); the app itself does not need it.
+REIMBURSE_EXTRA_APT="chromium ${REIMBURSE_EXTRA_APT:-}"
 source scripts/setup.sh
 export OMP_THREAD_LIMIT=1
 echo "==> Building"

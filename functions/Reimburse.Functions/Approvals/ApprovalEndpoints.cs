@@ -34,8 +34,9 @@ public static class ApprovalEndpoints
         claims.MapPost("/{id}/withdraw", Withdraw).WithName("WithdrawClaim");
         claims.MapGet("/{id}/workflow", Status).WithName("GetWorkflow");
         app.MapGet("/api/approvals", ListPending).RequireAuthorization().WithName("ListApprovals");
-        // The signed token is the credential: one click from a notification, no sign-in.
-        app.MapGet("/api/links/{token}", UseLink).AllowAnonymous().WithName("UseApprovalLink");
+        // The signed token is the credential: one click from a notification, no sign-in. GET shows a confirmation page and
+        // changes nothing (link scanners); POST decides.
+        app.MapMethods("/api/links/{token}", [HttpMethods.Get, HttpMethods.Post], ApprovalLinkPage.HandleAsync).AllowAnonymous().DisableAntiforgery().WithName("UseApprovalLink");
     }
 
     public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands,
@@ -159,30 +160,7 @@ public static class ApprovalEndpoints
         return TypedResults.Ok(new { items = items.OrderBy(i => i.WaitingSince).ToList() });
     }
 
-    public static async Task<IResult> UseLink(string token, HttpContext http, ApprovalLinks links, ApprovalCommands commands, ClaimStore claims,
-        CompanyProvider companies, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
-    {
-        var (link, error) = links.Verify(token);
-        if (link is null)
-        {
-            return Problems.Problem(403, ProblemBase + "invalid-link", "Link not valid", error);
-        }
-        var user = (await companies.GetAsync(cancellationToken)).FindUser(link.UserId);
-        if (user is null)
-        {
-            return Problems.Problem(403, ProblemBase + "invalid-link", "Link not valid", "The link's user is unknown.");
-        }
-        var comment = link.Decision == Decision.Reject ? "Rejected with a one-click link." : null;
-        var caller = new Caller(user, Caller.ClientIp(http, identity.Value));
-        var result = await commands.ApplyAsync(link.ClaimId, new DecisionMade(link.UserId, link.Decision, comment, link.Round, link.Step),
-            caller.PrimaryRole, caller.SourceIp,
-            // Single use: this row is added in the decision batch, so a second use of the link cannot commit.
-            () => new TableEntity(link.ClaimId, WorkflowRows.LinkPrefix + link.Nonce) { ["UserId"] = link.UserId, ["Decision"] = link.Decision.ToString() },
-            cancellationToken);
-        return Answer(link.ClaimId, result);
-    }
-
-    private static IResult Answer(string id, WorkflowCommandResult result)
+    internal static IResult Answer(string id, WorkflowCommandResult result)
     {
         if (result.NotFound)
         {

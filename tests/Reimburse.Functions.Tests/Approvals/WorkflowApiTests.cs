@@ -241,13 +241,81 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         var path = new Uri(approve.GetProperty("Url").GetString()!).AbsolutePath;
         var anonymous = app.CreateClient();
 
-        var first = await anonymous.GetAsync(path, ct);
-        var second = await anonymous.GetAsync(path, ct);
+        var first = await anonymous.PostAsync(path, null, ct);
+        var second = await anonymous.PostAsync(path, null, ct);
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         var workflow = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
         Assert.Equal(1, workflow.GetProperty("currentStep").GetProperty("index").GetInt32());
+    }
+
+    [Fact]
+    public async Task OneClickLink_Get_ShowsAConfirmationPageAndChangesNothingUntilThePost()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var approve = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Approve");
+        var path = new Uri(approve.GetProperty("Url").GetString()!).AbsolutePath;
+        var browser = app.CreateClient();
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+
+        // A mail scanner or chat preview fetches the link, twice: nothing is decided.
+        var page = await browser.GetAsync(path, ct);
+        await browser.GetAsync(path, ct);
+        var html = await page.Content.ReadAsStringAsync(ct);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("HKD 180.00", html);
+        Assert.Contains(id, html);
+        Assert.Contains("<form method=\"post\">", html);
+        Assert.Contains("批准", html);
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        Assert.True(page.Headers.CacheControl?.NoStore);
+        var still = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
+        Assert.Equal(("pending", 0), (still.Status(), still.GetProperty("currentStep").GetProperty("index").GetInt32()));
+
+        // The button posts the form: decided once, with a page to say so; the link then shows as used.
+        var decided = await browser.PostAsync(path, new FormUrlEncodedContent([]), ct);
+        var after = await browser.GetAsync(path, ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        Assert.Contains("Approved", await decided.Content.ReadAsStringAsync(ct));
+        Assert.Equal(HttpStatusCode.Conflict, after.StatusCode);
+        Assert.Contains("already used", await after.Content.ReadAsStringAsync(ct));
+        Assert.Equal(1, (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).GetProperty("currentStep").GetProperty("index").GetInt32());
+    }
+
+    [Fact]
+    public async Task OneClickLink_RejectWithAReasonFromTheForm_RecordsTheReason()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await WorkflowTestKit.SubmitAsync(chan, 181m, cancellationToken: ct);
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var reject = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Reject");
+        var path = new Uri(reject.GetProperty("Url").GetString()!).AbsolutePath;
+        var browser = app.CreateClient();
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+
+        var page = await (await browser.GetAsync(path, ct)).Content.ReadAsStringAsync(ct);
+        var tooLong = await browser.PostAsync(path, new FormUrlEncodedContent([new("comment", new string('x', 2001))]), ct);
+        var decided = await browser.PostAsync(path, new FormUrlEncodedContent([new("comment", "Receipt is for a personal dinner <b>")]), ct);
+
+        Assert.Contains("name=\"comment\"", page);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        var workflow = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "rejected", ct);
+        Assert.Contains("Receipt is for a personal dinner <b>", workflow.GetRawText().Replace("\\u003C", "<").Replace("\\u003E", ">"));
     }
 
     [Fact]
@@ -263,9 +331,13 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         var path = new Uri(url).AbsolutePath;
         var tampered = path[..^3] + (path[^3] == 'A' ? "B" : "A") + path[^2..];
 
-        var response = await app.CreateClient().GetAsync(tampered, ct);
+        var page = await app.CreateClient().GetAsync(tampered, ct);
+        var post = await app.CreateClient().PostAsync(tampered, null, ct);
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        Assert.Contains("signature is not valid", await page.Content.ReadAsStringAsync(ct));
+        Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+        Assert.Equal("application/problem+json", post.Content.Headers.ContentType?.MediaType);
         Assert.Equal("pending", (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).Status());
     }
 
