@@ -7,7 +7,7 @@ namespace Reimburse.Functions.Approvals;
 
 /// <summary>The company's approval policy (config blob {companyId}/policy.yaml, seeded by DemoSeeder), validated with
 /// <see cref="PolicyLoader"/> and cached briefly like the directory, so the hot path makes no storage call.</summary>
-public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider companies, TimeProvider clock)
+public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider companies, DelegationStore delegations, TimeProvider clock)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -47,9 +47,12 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
         }
     }
 
-    /// <summary>The calendar and delegations the state machine needs.</summary>
+    /// <summary>The calendar and delegations (the policy's standing ones and those recorded at runtime) the state machine needs.</summary>
     public async Task<WorkflowContext> ContextAsync(CancellationToken cancellationToken = default) =>
-        WorkflowContext.For((await GetAsync(cancellationToken)).Policy);
+        await ContextAsync((await GetAsync(cancellationToken)).Policy, cancellationToken);
+
+    public async Task<WorkflowContext> ContextAsync(ApprovalPolicy policy, CancellationToken cancellationToken = default) =>
+        WorkflowContext.For(policy, (await delegations.ListAsync(cancellationToken)).Select(d => d.Delegation));
 
     public void Invalidate() => _cached = null;
 }

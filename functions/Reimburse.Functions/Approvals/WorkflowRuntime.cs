@@ -16,6 +16,7 @@ public static class WorkflowRuntime
             .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), $"{WorkflowOptions.Section}:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
         services.AddSingleton<WorkflowClock>();
+        services.AddSingleton<DelegationStore>();
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<ApprovalLinks>();
         services.AddSingleton<ApprovalIndex>();
@@ -33,6 +34,7 @@ public static class WorkflowRuntime
     public static IEndpointRouteBuilder MapWorkflowEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapApprovalEndpoints();
+        app.MapDelegationEndpoints();
         return app;
     }
 

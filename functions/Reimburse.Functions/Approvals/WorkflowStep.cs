@@ -22,7 +22,7 @@ public sealed partial class WorkflowStep(
     public async Task RunAsync(string claimId, CancellationToken cancellationToken = default)
     {
         var (policy, company) = await policies.GetAsync(cancellationToken);
-        var context = WorkflowContext.For(policy);
+        var context = await policies.ContextAsync(policy, cancellationToken);
         var (result, error) = await claims.ChangeAsync(claimId, current =>
         {
             if (current.Claim.Status != ClaimStatus.Received)

@@ -20,6 +20,8 @@ public enum AccessAction
     OwnDataExport,
     PolicyManage,
     UserManage,
+    /// <summary>Name a delegate for one's own approvals for a date range, list and revoke one's delegations.</summary>
+    DelegationManage,
 }
 
 /// <summary>Which objects a role may touch for an action, from narrowest to widest.</summary>
@@ -81,6 +83,7 @@ public static class AccessActions
         AccessAction.OwnDataExport => "me.export",
         AccessAction.PolicyManage => "policy.manage",
         AccessAction.UserManage => "user.manage",
+        AccessAction.DelegationManage => "delegation.manage",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 }
@@ -110,6 +113,7 @@ public static class AccessMatrix
                 [AccessAction.ReceiptRead] = AccessScope.Assigned,
                 [AccessAction.ClaimDecide] = AccessScope.Assigned,
                 [AccessAction.OwnDataExport] = AccessScope.Self,
+                [AccessAction.DelegationManage] = AccessScope.Self,
             },
             [Role.Finance] = new Dictionary<AccessAction, AccessScope>
             {
@@ -119,6 +123,7 @@ public static class AccessMatrix
                 [AccessAction.ClaimDecide] = AccessScope.Assigned,
                 [AccessAction.KpiRead] = AccessScope.FinanceDepartments,
                 [AccessAction.OwnDataExport] = AccessScope.Self,
+                [AccessAction.DelegationManage] = AccessScope.Self,
             },
             [Role.Auditor] = new Dictionary<AccessAction, AccessScope>
             {
