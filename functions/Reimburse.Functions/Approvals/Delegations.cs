@@ -162,28 +162,16 @@ public static class DelegationEndpoints
         {
             return Forbidden();
         }
-        if (!http.Request.HasJsonContentType())
+        var (body, problem) = await ApprovalEndpoints.ReadBodyAsync<DelegationRequest>(http, cancellationToken);
+        if (problem is not null)
         {
-            return Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send application/json.");
-        }
-        DelegationRequest? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<DelegationRequest>(http.Request.Body, new JsonSerializerOptions(JsonSerializerDefaults.Web), cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON", "The body is not valid JSON of the expected shape.", "$");
-        }
-        if (body is null)
-        {
-            return Problems.Problem(400, Problems.MalformedRequest, "Empty body", "Send a JSON object.", "$");
+            return problem;
         }
         var (policy, company) = await policies.GetAsync(cancellationToken);
         var today = policy.Calendar.LocalDate(workflowClock.GetUtcNow());
         var errors = new Dictionary<string, string[]>();
         User? to = null;
-        if (string.IsNullOrWhiteSpace(body.To))
+        if (string.IsNullOrWhiteSpace(body!.To))
         {
             errors["to"] = ["to is required: the user id of the delegate."];
         }

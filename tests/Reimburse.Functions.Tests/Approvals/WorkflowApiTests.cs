@@ -235,10 +235,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         await using var app = NewApp();
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
-        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
-        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
-        var approve = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Approve");
-        var path = new Uri(approve.GetProperty("Url").GetString()!).AbsolutePath;
+        var (id, path) = await SubmitForLinkAsync(app, chan, 180m, "Approve", ct);
         var anonymous = app.CreateClient();
 
         var first = await anonymous.PostAsync(path, null, ct);
@@ -257,10 +254,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         await using var app = NewApp();
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
-        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
-        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
-        var approve = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Approve");
-        var path = new Uri(approve.GetProperty("Url").GetString()!).AbsolutePath;
+        var (id, path) = await SubmitForLinkAsync(app, chan, 180m, "Approve", ct);
         var browser = app.CreateClient();
         browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
 
@@ -300,10 +294,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         await using var app = NewApp();
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
-        var id = await WorkflowTestKit.SubmitAsync(chan, 181m, cancellationToken: ct);
-        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
-        var reject = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Reject");
-        var path = new Uri(reject.GetProperty("Url").GetString()!).AbsolutePath;
+        var (id, path) = await SubmitForLinkAsync(app, chan, 181m, "Reject", ct);
         var browser = app.CreateClient();
         browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
 
@@ -325,10 +316,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         await using var app = NewApp();
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
-        var id = await WorkflowTestKit.SubmitAsync(chan, 180m, cancellationToken: ct);
-        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
-        var url = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement[0].GetProperty("Url").GetString()!;
-        var path = new Uri(url).AbsolutePath;
+        var (id, path) = await SubmitForLinkAsync(app, chan, 180m, "Approve", ct);
         var tampered = path[..^3] + (path[^3] == 'A' ? "B" : "A") + path[^2..];
 
         var page = await app.CreateClient().GetAsync(tampered, ct);
@@ -339,6 +327,15 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
         Assert.Equal("application/problem+json", post.Content.Headers.ContentType?.MediaType);
         Assert.Equal("pending", (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).Status());
+    }
+
+    /// <summary>Submits a claim and returns the path of the line manager's one-click link with this label.</summary>
+    internal static async Task<(string Id, string Path)> SubmitForLinkAsync(ReimburseApp app, HttpClient claimant, decimal amount, string label, CancellationToken ct)
+    {
+        var id = await WorkflowTestKit.SubmitAsync(claimant, amount, cancellationToken: ct);
+        var sent = await WaitForNotificationsAsync(app, id, 1, ct);
+        var link = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == label);
+        return (id, new Uri(link.GetProperty("Url").GetString()!).AbsolutePath);
     }
 
     internal static async Task<List<Reimburse.Storage.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>

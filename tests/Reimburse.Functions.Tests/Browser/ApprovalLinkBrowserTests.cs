@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Playwright;
 using Reimburse.Testing;
 using Reimburse.Tests.Approvals;
@@ -39,10 +38,8 @@ public sealed class ApprovalLinkBrowserTests(AzuriteFixture azurite)
         await using var app = new ReimburseApp(azurite, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingChannel);
         var anonymous = await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
-        var id = await WorkflowTestKit.SubmitAsync(chan, 268.5m, cancellationToken: ct);
-        var sent = await WorkflowApiTests.WaitForNotificationsAsync(app, id, 1, ct);
-        var link = JsonDocument.Parse(sent[0].GetString("Links")!).RootElement.EnumerateArray().First(l => l.GetProperty("Label").GetString() == "Approve");
-        var url = new Uri(anonymous.BaseAddress!, new Uri(link.GetProperty("Url").GetString()!).AbsolutePath).ToString();
+        var (id, path) = await WorkflowApiTests.SubmitForLinkAsync(app, chan, 268.5m, "Approve", ct);
+        var url = new Uri(anonymous.BaseAddress!, path).ToString();
         var (playwright, browser) = await LaunchAsync();
         try
         {
