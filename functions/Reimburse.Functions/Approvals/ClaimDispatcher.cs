@@ -286,9 +286,16 @@ public sealed partial class ClaimDispatcher(
         // 4. Notifications, once the rest is in place: an approver who follows the link finds the claim in their pending
         //    list, and the time between a channel accepting a notification and its outcome being written (the window in
         //    which a crash makes it go out twice) is one send and one batch.
+        //    The effects took time: a send is only started directly if the lease still allows it now.
+        var sendAt = clock.GetUtcNow();
         await Task.WhenAll(notifies.Select(async x =>
         {
-            if (await notifications.DeliverAsync(claimId, x.Row, x.Effect, notifyModes[x.Row.RowKey], x.At, now, cancellationToken) is { } json)
+            var mode = notifyModes[x.Row.RowKey];
+            if (mode == DeliveryMode.Direct && WorkflowNotifications.ModeFor(true, false, x.At, sendAt, notifications.Lease) != DeliveryMode.Direct)
+            {
+                mode = DeliveryMode.HandOff;
+            }
+            if (await notifications.DeliverAsync(claimId, x.Row, x.Effect, mode, x.At, sendAt, cancellationToken) is { } json)
             {
                 delivered.Add((x.Row, json));
             }
@@ -308,6 +315,15 @@ public sealed partial class ClaimDispatcher(
         // Notification outcomes ride in the same batch (the outbox row is in the claim's partition).
         var outcomes = delivered.Select(d => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
             new TableEntity(claimId, d.Row.RowKey) { [WorkflowNotifications.DeliveryProperty] = d.Json })).ToList();
+        if (outcomes.Count >= TableClient.MaxTransactionActions)
+        {
+            // More than a batch holds (a dispatch catching up on many transitions): outcomes first, then the marker alone.
+            foreach (var chunk in outcomes.Chunk(TableClient.MaxTransactionActions))
+            {
+                await storage.Claims.SubmitTransactionAsync(chunk, cancellationToken);
+            }
+            outcomes.Clear();
+        }
         if (deferred)
         {
             if (outcomes.Count > 0)
