@@ -36,26 +36,25 @@ port_taken() {
   fi
 }
 
-# "pid 1234: node .../azurite ..." for each process listening on the port, when it can be found out.
+# The ids of the processes listening on the port, when they can be found out.
 port_holders() {
   local pids=""
   if command -v ss >/dev/null 2>&1; then
-    pids=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ')
+    pids=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ' || true)
   fi
   if [ -z "${pids// /}" ] && command -v lsof >/dev/null 2>&1; then
-    pids=$(lsof -nP -t -iTCP:"$1" -sTCP:LISTEN 2>/dev/null | sort -u | tr '\n' ' ')
+    pids=$(lsof -nP -t -iTCP:"$1" -sTCP:LISTEN 2>/dev/null | sort -u | tr '\n' ' ' || true)
   fi
   if [ -z "${pids// /}" ] && command -v fuser >/dev/null 2>&1; then
-    pids=$(fuser -n tcp "$1" 2>/dev/null | tr -s ' ' | tr '\n' ' ')
+    pids=$(fuser -n tcp "$1" 2>/dev/null | tr -s ' \n' ' ' || true)
   fi
-  local pid
-  for pid in $pids; do
-    printf 'pid %s: %s\n' "$pid" "$(ps -o args= -p "$pid" 2>/dev/null | cut -c1-120 || echo '?')"
-  done
+  say "$pids"
 }
 
+command_line() { { tr '\0\n' '  ' <"/proc/$1/cmdline"; } 2>/dev/null | cut -c1-120 || true; }
+
 port_check() {
-  local name p bad=0 fix=() used=() pids
+  local name p bad=0 fix=() used=()
   for name in "${port_names[@]}"; do
     p="${port_of[$name]}"
     if ! [[ "$p" =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
@@ -73,12 +72,12 @@ port_check() {
     port_taken "$p" || continue
     bad=1
     err "Port $p (${label_of[$name]}, ${var_of[$name]}) is already in use."
-    local holders
-    holders="$(port_holders "$p")"
-    if [ -n "$holders" ]; then
-      while IFS= read -r line; do err "  Held by $line"; done <<<"$holders"
-      pids=$(sed -E 's/^pid ([0-9]+):.*/\1/' <<<"$holders" | tr '\n' ' ')
-      err "  Free it by stopping that process (e.g. kill ${pids% }), if it is one you no longer need."
+    local pid pids
+    pids=$(port_holders "$p")
+    if [ -n "${pids// /}" ]; then
+      for pid in $pids; do err "  Held by pid $pid: $(command_line "$pid")"; done
+      pids=$(echo $pids)
+      err "  Free it by stopping that process (e.g. kill $pids), if it is one you no longer need."
     else
       err "  Could not tell which process holds it (another user's? try: sudo ss -ltnp 'sport = :$p')."
     fi
