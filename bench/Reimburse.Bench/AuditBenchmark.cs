@@ -8,7 +8,13 @@ using Reimburse.Core.Claims;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Bench;
@@ -57,7 +63,7 @@ public sealed class AuditBenchmark : IBenchmark
                 claimIds[i] = claim.Id;
                 var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, ClaimEntityMapper.ToEntity(claim, new TableEntity(claim.Id, ClaimStore.ClaimRowKey), entries[^1].Sequence, entries[^1].Hash)) };
                 actions.AddRange(entries.Select(e => new TableTransactionAction(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(e))));
-                await storage.Claims.SubmitTransactionAsync(actions, ct);
+                await storage.Claims.SubmitCheckedTransactionAsync(actions, ct);
                 indexed.AddRange(entries.Select(e => new IndexedEntry(IndexedEntry.ClaimsLog, e, claim.Id, claim.Department)));
                 foreach (var e in entries) allEntries.Add(e);
             }
@@ -152,7 +158,7 @@ public sealed class AuditBenchmark : IBenchmark
     private static async Task RawCeilingAsync(ReimburseStorage storage, CancellationToken cancellationToken)
     {
         var raw = storage.Table("rawceiling");
-        await raw.CreateIfNotExistsAsync(cancellationToken);
+        await raw.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         const int n = 2_000;
         var sw = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -165,7 +171,7 @@ public sealed class AuditBenchmark : IBenchmark
         sw.Restart();
         const int batches = 100;
         await Parallel.ForEachAsync(Enumerable.Range(0, batches), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (b, ct) =>
-            await raw.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(k => new TableTransactionAction(TableTransactionActionType.Add,
+            await raw.SubmitCheckedTransactionAsync(Enumerable.Range(0, 100).Select(k => new TableTransactionAction(TableTransactionActionType.Add,
                 new TableEntity("batch" + b, k.ToString("D4", CultureInfo.InvariantCulture)) { ["V"] = "value" })), ct));
         var batchRows = batches * 100 / sw.Elapsed.TotalSeconds;
         sw.Restart();

@@ -11,7 +11,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Bench;
@@ -351,9 +357,9 @@ public sealed class WorkflowBenchmark : IBenchmark
         var index = indexKinds.ToDictionary(k => k, k => new TableClient(account, "ceilidx" + k, options));
         var queue = new QueueClient(account, "ceil-queue", options);
         var timers = new QueueClient(account, "ceil-timers", options);
-        foreach (var t in new[] { table, owners, approvals, ledger }.Concat(index.Values)) await t.CreateIfNotExistsAsync(cancellationToken);
-        await queue.CreateIfNotExistsAsync(cancellationToken);
-        await timers.CreateIfNotExistsAsync(cancellationToken);
+        foreach (var t in new[] { table, owners, approvals, ledger }.Concat(index.Values)) await t.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await timers.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await using var batcher = new TableUpsertBatcher();
         var pad = new string('x', sizes.Claim);
         var auditPad = new string('a', sizes.Audit);
@@ -382,7 +388,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                 }
 
                 await queue.SendMessageAsync(pk, cancellationToken: cancellationToken);
-                var created = await table.SubmitTransactionAsync([new(TableTransactionActionType.Add, Row(pk, "claim", pad)), Audit("claim.created", "emp"),
+                var created = await table.SubmitCheckedTransactionAsync([new(TableTransactionActionType.Add, Row(pk, "claim", pad)), Audit("claim.created", "emp"),
                     new(TableTransactionActionType.UpsertMerge, Marker())], cancellationToken);
                 var etag = created[0].ETag;
                 await owners.UpsertEntityAsync(Row("owner-" + i % 240, pk, "i"), TableUpdateMode.Replace, cancellationToken);
@@ -396,7 +402,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                     outbox++;
                     for (var o = 0; o < effects; o++) batch.Add(new(TableTransactionActionType.Add, Row(pk, $"outbox-{outbox:D10}-{o:D3}", outboxPad)));
                     batch.Add(new(TableTransactionActionType.UpsertMerge, Marker()));
-                    var results = await table.SubmitTransactionAsync(batch, cancellationToken);
+                    var results = await table.SubmitCheckedTransactionAsync(batch, cancellationToken);
                     (etag, marker) = (results[0].ETag, results[^1].ETag);
                 }
                 async Task Dispatch(Func<Task> effect, string[] approvers, int notifyRows)
@@ -413,7 +419,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                     // the marker's batch.
                     var batch = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateMerge, new TableEntity(pk, "dispatch") { ["Pending"] = false, ["DispatchedAudit"] = (long)seq }, marker) };
                     for (var o = 0; o < notifyRows; o++) batch.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(pk, $"outbox-{outbox:D10}-{o:D3}") { ["Delivery"] = deliveryPad }));
-                    await table.SubmitTransactionAsync(batch, cancellationToken);
+                    await table.SubmitCheckedTransactionAsync(batch, cancellationToken);
                 }
                 Task Timer() => timers.SendMessageAsync("timers " + pk, TimeSpan.FromSeconds(600), cancellationToken: cancellationToken);
 
@@ -439,7 +445,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var delivery = new List<int>();
         foreach (var id in claimIds)
         {
-            await foreach (var e in claims.QueryAsync(TableFilter.PartitionEquals(id), cancellationToken: cancellationToken))
+            await foreach (var e in claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id}"), cancellationToken: cancellationToken))
             {
                 var kind = e.RowKey.StartsWith("audit-", StringComparison.Ordinal) ? "audit" : e.RowKey.StartsWith("outbox-", StringComparison.Ordinal) ? "outbox" : e.RowKey;
                 if (e.GetString("Delivery") is { } d)

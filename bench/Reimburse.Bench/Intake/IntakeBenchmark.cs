@@ -2,7 +2,13 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Bench.Intake;
@@ -108,9 +114,9 @@ public sealed class IntakeBenchmark : IBenchmark
         var queue = new QueueClient(account, p + "q");
         var claims = new TableClient(account, p + "claims");
         var index = new TableClient(account, p + "index");
-        await queue.CreateIfNotExistsAsync(cancellationToken);
-        await claims.CreateIfNotExistsAsync(cancellationToken);
-        await index.CreateIfNotExistsAsync(cancellationToken);
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await claims.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await index.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         var payload = new string('x', 900);
         var next = -1;
         var sw = Stopwatch.StartNew();
@@ -121,7 +127,7 @@ public sealed class IntakeBenchmark : IBenchmark
             {
                 var id = Guid.NewGuid().ToString("N");
                 await queue.SendMessageAsync(Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new { claimId = id })), cancellationToken: cancellationToken);
-                await claims.SubmitTransactionAsync(
+                await claims.SubmitCheckedTransactionAsync(
                 [
                     new(TableTransactionActionType.Add, new TableEntity(id, "claim") { ["Data"] = payload }),
                     new(TableTransactionActionType.Add, new TableEntity(id, "audit-0000000001") { ["Data"] = payload }),

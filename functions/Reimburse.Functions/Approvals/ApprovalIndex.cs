@@ -1,5 +1,11 @@
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 
@@ -27,7 +33,7 @@ public sealed class ApprovalIndex(ReimburseStorage storage, TableUpsertBatcher b
     public async Task<IReadOnlyList<TableEntity>> ForUserAsync(string userId, CancellationToken cancellationToken = default)
     {
         var rows = new List<TableEntity>();
-        await foreach (var e in storage.ApprovalIndex.QueryAsync(TableFilter.PartitionEquals(UserPartition(userId)), cancellationToken: cancellationToken))
+        await foreach (var e in storage.ApprovalIndex.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {UserPartition(userId)}"), cancellationToken: cancellationToken))
         {
             rows.Add(e);
         }

@@ -9,7 +9,13 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 
@@ -55,7 +61,7 @@ public static class ApprovalLinkPage
             return Page(404, "Claim not found", "找不到報銷申請", "");
         }
         var state = WorkflowRows.ReadState(stored);
-        var used = await storage.Claims.GetEntityIfExistsAsync(link.ClaimId, WorkflowRows.LinkPrefix + link.Nonce, ["UserId"], cancellationToken);
+        var used = await storage.Claims.GetEntityOrDefaultAsync(link.ClaimId, WorkflowRows.LinkPrefix + link.Nonce, ["UserId"], cancellationToken);
         var claim = stored.Claim;
         var summary = Summary(claim, state, link, company);
         if (used is not null)

@@ -11,7 +11,12 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 
@@ -194,7 +199,7 @@ public sealed partial class ClaimDispatcher(
             // Rows this process committed (known from memory even when the memory is not complete) have their lease here.
             var committedHere = (memory?.Outbox ?? []).ToDictionary(o => o.Row.RowKey, o => o.At, StringComparer.Ordinal);
             var rows = new List<TableEntity>();
-            await foreach (var e in storage.Claims.QueryAsync(TableFilter.PartitionEquals(claimId), cancellationToken: cancellationToken))
+            await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId}"), cancellationToken: cancellationToken))
             {
                 rows.Add(e);
             }
@@ -315,12 +320,12 @@ public sealed partial class ClaimDispatcher(
         // Notification outcomes ride in the same batch (the outbox row is in the claim's partition).
         var outcomes = delivered.Select(d => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
             new TableEntity(claimId, d.Row.RowKey) { [WorkflowNotifications.DeliveryProperty] = d.Json })).ToList();
-        if (outcomes.Count >= TableClient.MaxTransactionActions)
+        if (outcomes.Count >= StorageRules.MaxTransactionActions)
         {
             // More than a batch holds (a dispatch catching up on many transitions): outcomes first, then the marker alone.
-            foreach (var chunk in outcomes.Chunk(TableClient.MaxTransactionActions))
+            foreach (var chunk in outcomes.Chunk(StorageRules.MaxTransactionActions))
             {
-                await storage.Claims.SubmitTransactionAsync(chunk, cancellationToken);
+                await storage.Claims.SubmitCheckedTransactionAsync(chunk, cancellationToken);
             }
             outcomes.Clear();
         }
@@ -328,7 +333,7 @@ public sealed partial class ClaimDispatcher(
         {
             if (outcomes.Count > 0)
             {
-                await storage.Claims.SubmitTransactionAsync(outcomes, cancellationToken);
+                await storage.Claims.SubmitCheckedTransactionAsync(outcomes, cancellationToken);
             }
             foreach (var d in delivered)
             {
@@ -345,7 +350,7 @@ public sealed partial class ClaimDispatcher(
             }
             else
             {
-                await storage.Claims.SubmitTransactionAsync([new(TableTransactionActionType.UpdateMerge, mark, markerETag), .. outcomes], cancellationToken);
+                await storage.Claims.SubmitCheckedTransactionAsync([new(TableTransactionActionType.UpdateMerge, mark, markerETag), .. outcomes], cancellationToken);
             }
             LogDispatched(logger, claimId, outbox.Count, entries.Count);
         }
@@ -355,7 +360,7 @@ public sealed partial class ClaimDispatcher(
             // notification outcomes must still be kept, or a later dispatch would send them again.
             if (outcomes.Count > 0)
             {
-                await storage.Claims.SubmitTransactionAsync(outcomes, cancellationToken);
+                await storage.Claims.SubmitCheckedTransactionAsync(outcomes, cancellationToken);
             }
         }
         foreach (var d in delivered)
@@ -435,7 +440,7 @@ public sealed partial class ClaimDispatchSweeper(ReimburseStorage storage, Claim
     {
         var before = clock.GetUtcNow() - TimeSpan.FromSeconds(options.Value.SweepAfterSeconds);
         var due = new List<string>();
-        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq '{ClaimStore.DispatchRowKey}' and {ClaimStore.DispatchPendingProperty} eq true", cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>($"RowKey eq '{ClaimStore.DispatchRowKey}' and {ClaimStore.DispatchPendingProperty} eq true", cancellationToken: cancellationToken))
         {
             if (e.Timestamp is null || e.Timestamp < before)
             {

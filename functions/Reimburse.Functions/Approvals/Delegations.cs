@@ -8,7 +8,12 @@ using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Security;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 
@@ -48,7 +53,7 @@ public sealed class DelegationStore(ReimburseStorage storage, TimeProvider clock
             var items = new List<StoredDelegation>();
             try
             {
-                await foreach (var e in _table.QueryAsync(TableFilter.PartitionEquals(Partition), cancellationToken: cancellationToken))
+                await foreach (var e in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken))
                 {
                     items.Add(FromEntity(e));
                 }
@@ -98,12 +103,9 @@ public sealed class DelegationStore(ReimburseStorage storage, TimeProvider clock
     {
         try
         {
-            await _table.DeleteEntityAsync(Partition, id, cancellationToken: cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return false;
+            // The SDK answers a missing row with a 404 response rather than an exception.
+            var response = await _table.DeleteEntityAsync(Partition, id, cancellationToken: cancellationToken);
+            return response.Status != 404;
         }
         finally
         {

@@ -30,7 +30,7 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
             }
             try
             {
-                var blob = await storage.Config.DownloadAsync(CompanyProvider.PolicyBlob(companies.CompanyId), cancellationToken);
+                var blob = (await storage.Config.GetBlobClient(CompanyProvider.PolicyBlob(companies.CompanyId)).DownloadContentAsync(cancellationToken)).Value;
                 var policy = PolicyLoader.Load(blob.Content.ToString(), company);
                 _cached = (policy, company, clock.GetUtcNow());
                 return (policy, company);

@@ -2,7 +2,13 @@ using System.Globalization;
 using System.Threading.Channels;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -16,7 +22,7 @@ public sealed record AccessRecord(string Action, string ActorId, string ActorRol
 public sealed partial class AccessLog : IAsyncDisposable
 {
     public const string HeadRowKey = "head";
-    public const int MaxEntriesPerBatch = TableClient.MaxTransactionActions - 1;
+    public const int MaxEntriesPerBatch = StorageRules.MaxTransactionActions - 1;
 
     private sealed record Pending(AccessRecord Record, DateTimeOffset At, TaskCompletionSource<AuditEntry> Done);
 
@@ -99,7 +105,7 @@ public sealed partial class AccessLog : IAsyncDisposable
                 ["Hash"] = head,
                 ["At"] = entries[^1].At.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture),
             }));
-            await _storage.AccessLog.SubmitTransactionAsync(actions);
+            await _storage.AccessLog.SubmitCheckedTransactionAsync(actions);
             (_seq, _head) = (seq, head);
             try
             {

@@ -6,7 +6,12 @@ using Azure;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -58,27 +63,26 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var name = BlobName(day);
-        if (await storage.Anchors.ExistsAsync(name, cancellationToken))
+        if (await storage.Anchors.GetBlobClient(name).ExistsAsync(cancellationToken))
         {
             return null;
         }
         var heads = await ChangedHeadsAsync(day, cancellationToken);
         var previous = AuditEntry.GenesisHash;
         var earlier = new List<string>();
-        await foreach (var b in storage.Anchors.ListAsync(BlobPrefix, cancellationToken: cancellationToken))
+        await foreach (var b in storage.Anchors.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: BlobPrefix, cancellationToken: cancellationToken))
         {
             if (DayOf(b.Name) is { } d && d < day) earlier.Add(b.Name);
         }
         if (earlier.Count > 0)
         {
-            var prev = await storage.Anchors.DownloadAsync(earlier.Max(StringComparer.Ordinal)!, cancellationToken);
+            var prev = (await storage.Anchors.GetBlobClient(earlier.Max(StringComparer.Ordinal)!).DownloadContentAsync(cancellationToken)).Value;
             previous = Convert.ToHexStringLower(SHA256.HashData(prev.Content.ToMemory().Span));
         }
         var doc = new AuditDigestDocument(1, day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), now, previous, heads, MerkleRoot(heads));
         try
         {
-            await storage.Anchors.UploadAsync(name, BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(doc, Json)),
-                new BlobUploadOptions { ContentType = "application/json", IfNotExists = true }, cancellationToken);
+            await storage.Anchors.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(doc, Json)), new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/json" }, Conditions = new() { IfNoneMatch = ETag.All } }, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -94,7 +98,7 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         DateOnly? latest = null;
-        await foreach (var b in storage.Anchors.ListAsync(BlobPrefix, cancellationToken: cancellationToken))
+        await foreach (var b in storage.Anchors.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: BlobPrefix, cancellationToken: cancellationToken))
         {
             if (DayOf(b.Name) is { } d && d <= through && (latest is null || d > latest)) latest = d;
         }
@@ -115,7 +119,7 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
     {
         var since = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
         var heads = new List<DigestHead>();
-        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)} and Timestamp ge datetime'{since}'",
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")} and Timestamp ge datetime'{since}'",
             select: ["AuditSeq", "AuditHead"], cancellationToken: cancellationToken))
         {
             if (e.GetInt64("AuditSeq") is { } seq and > 0 && e.GetString("AuditHead") is { } hash)
@@ -124,8 +128,8 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
             }
         }
         var first = AccessLog.ChainPrefix(day);
-        await foreach (var e in storage.AccessLog.QueryAsync(
-            $"PartitionKey ge {TableFilter.Quote(first)} and PartitionKey lt {TableFilter.Quote("acc-~")} and RowKey eq {TableFilter.Quote(AccessLog.HeadRowKey)}",
+        await foreach (var e in storage.AccessLog.QueryAsync<TableEntity>(
+            $"PartitionKey ge {TableClient.CreateQueryFilter($"{first}")} and PartitionKey lt {TableClient.CreateQueryFilter($"{"acc-~"}")} and RowKey eq {TableClient.CreateQueryFilter($"{AccessLog.HeadRowKey}")}",
             select: ["Seq", "Hash"], cancellationToken: cancellationToken))
         {
             if (e.GetInt64("Seq") is { } seq && e.GetString("Hash") is { } hash)

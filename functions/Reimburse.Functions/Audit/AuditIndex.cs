@@ -4,7 +4,13 @@ using System.Text;
 using System.Text.Json;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -46,7 +52,7 @@ public sealed class AuditIndex(AuditStorage storage, TableUpsertBatcher? batcher
         }
         var batches = entries.SelectMany(Rows)
             .GroupBy(r => r.PartitionKey, StringComparer.Ordinal)
-            .SelectMany(g => g.DistinctBy(r => r.RowKey).Chunk(TableClient.MaxTransactionActions))
+            .SelectMany(g => g.DistinctBy(r => r.RowKey).Chunk(StorageRules.MaxTransactionActions))
             .ToList();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (rows, ct) =>
         {
@@ -56,7 +62,7 @@ public sealed class AuditIndex(AuditStorage storage, TableUpsertBatcher? batcher
             }
             else
             {
-                await storage.IndexFor(rows[0].PartitionKey).SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct);
+                await storage.IndexFor(rows[0].PartitionKey).SubmitCheckedTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct);
             }
         });
     }
@@ -126,7 +132,7 @@ public sealed class AuditIndex(AuditStorage storage, TableUpsertBatcher? batcher
         {
             var filter = Filter(partitions[partitionIndex], q, from, to);
             var page = await storage.IndexFor(partitions[partitionIndex]).QueryPageAsync(filter, pageSize - items.Count, null, tableToken, cancellationToken);
-            items.AddRange(page.Items.Select(FromRow));
+            items.AddRange(page.Values.Select(FromRow));
             tableToken = page.ContinuationToken;
             if (tableToken is null)
             {
@@ -161,10 +167,10 @@ public sealed class AuditIndex(AuditStorage storage, TableUpsertBatcher? batcher
         // At < to  ⇔ inverted ticks > inverted(to);  At ≥ from ⇔ inverted ticks ≤ inverted(from).
         var lower = to >= DateTimeOffset.MaxValue.AddTicks(-1) ? "0" : (DateTimeOffset.MaxValue.UtcTicks - to.UtcTicks + 1).ToString("D19", CultureInfo.InvariantCulture);
         var upper = from <= DateTimeOffset.MinValue ? "~" : (DateTimeOffset.MaxValue.UtcTicks - from.UtcTicks + 1).ToString("D19", CultureInfo.InvariantCulture);
-        var sb = new StringBuilder(TableFilter.RowKeyRange(partition, lower, upper));
+        var sb = new StringBuilder(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {lower} and RowKey lt {upper}"));
         void And(string property, string? value)
         {
-            if (value is not null) sb.Append(" and ").Append(property).Append(" eq ").Append(TableFilter.Quote(value));
+            if (value is not null) sb.Append(" and ").Append(property).Append(" eq ").Append(TableClient.CreateQueryFilter($"{value}"));
         }
         // The partition already fixes its own dimension; filter on the others only.
         if (!partition.StartsWith("claim|", StringComparison.Ordinal)) And("ClaimId", q.ClaimId);

@@ -1,7 +1,13 @@
 using System.Globalization;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -26,15 +32,15 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var started = clock.GetUtcNow();
-        var mark = await storage.IndexMeta.GetEntityIfExistsAsync(MetaPartition, WatermarkRow, cancellationToken: cancellationToken);
+        var mark = await storage.IndexMeta.GetEntityOrDefaultAsync(MetaPartition, WatermarkRow, cancellationToken: cancellationToken);
         var since = mark?.GetDateTimeOffset("Since") is { } s ? s - Overlap : (DateTimeOffset?)null;
-        var filter = $"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}";
+        var filter = $"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}";
         if (since is { } t)
         {
             filter += $" and Timestamp ge datetime'{t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture)}'";
         }
         var changed = new List<(string Id, string Department, long AuditSeq)>();
-        await foreach (var e in storage.Claims.QueryAsync(filter, select: ["Department", "AuditSeq"], cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Department", "AuditSeq"], cancellationToken: cancellationToken))
         {
             changed.Add((e.PartitionKey, e.GetString("Department") ?? "", e.GetInt64("AuditSeq") ?? 0));
         }
@@ -43,7 +49,7 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
         // chain is indexed already; only the others (marker missing, still pending, or behind) need their chain re-read
         // here — not every claim changed in the window, which rewrote every entry about six times over.
         var markers = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await foreach (var m in storage.Claims.QueryAsync(filter.Replace($"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}", $"RowKey eq {TableFilter.Quote(ClaimStore.DispatchRowKey)}", StringComparison.Ordinal),
+        await foreach (var m in storage.Claims.QueryAsync<TableEntity>(filter.Replace($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}", $"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.DispatchRowKey}")}", StringComparison.Ordinal),
             select: [ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty], cancellationToken: cancellationToken))
         {
             markers[m.PartitionKey] = m;

@@ -1,5 +1,11 @@
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -44,9 +50,9 @@ public sealed class AuditStorage
         {
             if (_created is null || _created.IsFaulted || _created.IsCanceled)
             {
-                _created = Task.WhenAll(IndexTables.Values.Select(t => t.CreateIfNotExistsAsync(cancellationToken))
-                    .Append(AccessLog.CreateIfNotExistsAsync(cancellationToken))
-                    .Append(Anchors.CreateIfNotExistsAsync(cancellationToken)));
+                _created = Task.WhenAll(IndexTables.Values.Select(t => (Task)t.CreateIfNotExistsAsync(cancellationToken: cancellationToken))
+                    .Append(AccessLog.CreateIfNotExistsAsync(cancellationToken: cancellationToken))
+                    .Append(Anchors.CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
             }
             return _created;
         }

@@ -2,7 +2,13 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
@@ -67,7 +73,7 @@ public sealed class AuditVerifier(AuditStorage storage)
         {
             var lo = from is { } f ? AccessLog.ChainPrefix(DateOnly.FromDateTime(f.UtcDateTime)) : "acc-";
             var hi = to is { } t ? AccessLog.ChainPrefix(DateOnly.FromDateTime(t.UtcDateTime)) + "~" : "acc-~";
-            accessFilter = $"PartitionKey ge {TableFilter.Quote(lo)} and PartitionKey lt {TableFilter.Quote(hi)}";
+            accessFilter = $"PartitionKey ge {TableClient.CreateQueryFilter($"{lo}")} and PartitionKey lt {TableClient.CreateQueryFilter($"{hi}")}";
         }
         await ScanAsync(storage.AccessLog, accessFilter, IndexedEntry.AccessLog, AccessLog.HeadRowKey, "Seq", "Hash", Chain, cancellationToken);
 
@@ -106,7 +112,7 @@ public sealed class AuditVerifier(AuditStorage storage)
         var rows = new List<(string, AuditEntry)>();
         long? headSeq = null;
         string? headHash = null;
-        await foreach (var e in table.QueryAsync(filter, 1000, cancellationToken: cancellationToken))
+        await foreach (var e in table.QueryAsync<TableEntity>(filter, 1000, cancellationToken: cancellationToken))
         {
             if (e.PartitionKey != partition)
             {
@@ -176,7 +182,7 @@ public sealed class AuditVerifier(AuditStorage storage)
     {
         var anchors = new Dictionary<(string, string, long), Anchor>();
         var names = new List<(DateOnly Day, string Name)>();
-        await foreach (var b in storage.Anchors.ListAsync(AuditDigester.BlobPrefix, cancellationToken: cancellationToken))
+        await foreach (var b in storage.Anchors.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: AuditDigester.BlobPrefix, cancellationToken: cancellationToken))
         {
             if (AuditDigester.DayOf(b.Name) is { } d) names.Add((d, b.Name));
         }
@@ -195,7 +201,7 @@ public sealed class AuditVerifier(AuditStorage storage)
                 previousHash = null;
                 continue;
             }
-            var bytes = (await storage.Anchors.DownloadAsync(name, cancellationToken)).Content.ToArray();
+            var bytes = ((await storage.Anchors.GetBlobClient(name).DownloadContentAsync(cancellationToken)).Value).Content.ToArray();
             var expectedPrevious = previousHash ?? (i == 0 ? AuditEntry.GenesisHash : null);
             previousHash = Convert.ToHexStringLower(SHA256.HashData(bytes));
             if (!wanted)

@@ -1,7 +1,13 @@
 using System.Globalization;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Claims;
 
@@ -24,7 +30,20 @@ public sealed class ClaimIndex(ReimburseStorage storage)
     /// <summary>One page of the owner's claim ids, newest first.</summary>
     public async Task<(IReadOnlyList<string> ClaimIds, string? Continuation)> PageAsync(string ownerId, int pageSize, string? continuation, CancellationToken cancellationToken = default)
     {
-        var page = await storage.ClaimIndex.QueryPageAsync(TableFilter.PartitionEquals(OwnerPartition(ownerId)), pageSize, ["ClaimId"], continuation, cancellationToken);
-        return (page.Items.Select(e => e.GetString("ClaimId")!).Where(id => id is not null).ToList(), page.ContinuationToken);
+        var page = await storage.ClaimIndex.QueryPageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {OwnerPartition(ownerId)}"), pageSize, ["ClaimId"],
+            continuation is null ? null : DecodeToken(continuation), cancellationToken);
+        return (page.Values.Select(e => e.GetString("ClaimId")!).Where(id => id is not null).ToList(),
+            page.ContinuationToken is { Length: > 0 } next ? EncodeToken(next) : null);
+    }
+
+    /// <summary>The SDK's token (next partition and row key) made URL-safe and opaque; a token we did not issue is a FormatException.</summary>
+    private static string EncodeToken(string tableToken) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(tableToken)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string DecodeToken(string token)
+    {
+        var b64 = token.Replace('-', '+').Replace('_', '/');
+        var raw = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64.PadRight((b64.Length + 3) / 4 * 4, '=')));
+        return raw.Length > 0 && !raw.Any(char.IsControl) ? raw : throw new FormatException("Malformed continuation token.");
     }
 }

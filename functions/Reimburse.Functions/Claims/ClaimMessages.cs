@@ -11,7 +11,8 @@ public static class QueueMessages
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static string Encode<T>(T message) => Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(message, Json));
+    /// <summary>JSON text; the queue client Base64-encodes it on the wire (host.json messageEncoding).</summary>
+    public static string Encode<T>(T message) => JsonSerializer.Serialize(message, Json);
 
     /// <summary>Reads a message that may be Base64 or plain JSON (the host may already have decoded it).</summary>
     public static T Decode<T>(string text)

@@ -4,7 +4,12 @@ using Azure;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Claims;
 
@@ -86,7 +91,7 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         {
             return remembered;
         }
-        var entity = await storage.Claims.GetEntityIfExistsAsync(claimId, ClaimRowKey, cancellationToken: cancellationToken);
+        var entity = await storage.Claims.GetEntityOrDefaultAsync(claimId, ClaimRowKey, cancellationToken: cancellationToken);
         var stored = entity is null ? null : ClaimEntityMapper.FromEntity(entity);
         Remember(claimId, stored);
         return stored;
@@ -122,16 +127,16 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
         {
             entity["RequestHash"] = requestHash;
         }
-        var results = await storage.Claims.SubmitTransactionAsync(
+        var results = await storage.Claims.SubmitCheckedTransactionAsync(
         [
             new(TableTransactionActionType.Add, entity),
             new(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(entry)),
             new(TableTransactionActionType.UpsertMerge, DispatchMarker(claim.Id, entry.At)),
         ], cancellationToken);
-        entity.ETag = results[0].ETag;
+        entity.ETag = results.Value[0].Headers.ETag ?? default;
         var created = new StoredClaim(claim, entity.ETag, entry.Sequence, entry.Hash, requestHash, entity);
         Remember(claim.Id, created);
-        Notify(new ClaimCommit(created, null, [entry], [], results[^1].ETag));
+        Notify(new ClaimCommit(created, null, [entry], [], results.Value[^1].Headers.ETag ?? default));
         return created;
     }
 
@@ -180,7 +185,8 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
             var entity = ClaimEntityMapper.ToEntity(change.Claim, Clone(current.Raw), seq, head);
             foreach (var (k, v) in change.ExtraProperties ?? new Dictionary<string, object?>())
             {
-                if (v is null) entity.Remove(k); else entity[k] = v;
+                entity.Remove(k);
+                if (v is not null) entity[k] = v;
             }
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, entity, current.ETag) };
             actions.AddRange(entries.Select(e => new TableTransactionAction(TableTransactionActionType.Add, AuditEntityMapper.ToEntity(e))));
@@ -188,11 +194,11 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
             actions.Add(new(TableTransactionActionType.UpsertMerge, DispatchMarker(claimId, now)));
             try
             {
-                var results = await storage.Claims.SubmitTransactionAsync(actions, cancellationToken);
-                entity.ETag = results[0].ETag;
+                var results = await storage.Claims.SubmitCheckedTransactionAsync(actions, cancellationToken);
+                entity.ETag = results.Value[0].Headers.ETag ?? default;
                 var stored = new StoredClaim(change.Claim, entity.ETag, seq, head, current.RequestHash, entity);
                 Remember(claimId, stored);
-                Notify(new ClaimCommit(stored, current, entries, change.ExtraRows ?? [], results[^1].ETag));
+                Notify(new ClaimCommit(stored, current, entries, change.ExtraRows ?? [], results.Value[^1].Headers.ETag ?? default));
                 return (stored, null);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
@@ -209,7 +215,7 @@ public sealed class ClaimStore(ReimburseStorage storage, TimeProvider clock, IEn
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string claimId, CancellationToken cancellationToken = default)
     {
         var list = new List<AuditEntry>();
-        await foreach (var e in storage.Claims.QueryAsync(TableFilter.RowKeyRange(claimId, AuditRowPrefix, AuditRowPrefix + "~"), cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId} and RowKey ge {AuditRowPrefix} and RowKey lt {AuditRowPrefix + "~"}"), cancellationToken: cancellationToken))
         {
             list.Add(AuditEntityMapper.FromEntity(e));
         }
@@ -244,7 +250,9 @@ public static class ClaimEntityMapper
     {
         void Set(string key, object? value)
         {
-            if (value is null) entity.Remove(key); else entity[key] = value;
+            // Remove first: the SDK's entity refuses to change a property's type in place (a read DateTimeOffset vs a DateTime).
+            entity.Remove(key);
+            if (value is not null) entity[key] = value;
         }
         var f = c.Fields;
         Set("CompanyId", c.CompanyId);

@@ -2,7 +2,12 @@ using System.Security.Cryptography;
 using Azure;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Claims;
 
@@ -17,10 +22,10 @@ public sealed class ReceiptStore(ReimburseStorage storage)
         var hash = Sha256Hex(content);
         try
         {
-            await storage.Receipts.UploadAsync(hash, new BinaryData(content), new BlobUploadOptions
+            await storage.Receipts.GetBlobClient(hash).UploadAsync(new BinaryData(content), new BlobUploadOptions
             {
-                ContentType = ReceiptFiles.ContentType(type),
-                IfNotExists = true,
+                HttpHeaders = new() { ContentType = ReceiptFiles.ContentType(type) },
+                Conditions = new() { IfNoneMatch = ETag.All },
             }, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -30,8 +35,11 @@ public sealed class ReceiptStore(ReimburseStorage storage)
         return ReceiptRef.Create(hash, ReceiptFiles.ContentType(type), content.LongLength, SafeFileName(fileName, type));
     }
 
-    public Task<(Stream Content, BlobProperties Properties)> OpenAsync(string sha256, CancellationToken cancellationToken = default) =>
-        storage.Receipts.OpenReadAsync(sha256, cancellationToken);
+    public async Task<(Stream Content, BlobDownloadDetails Details)> OpenAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        var download = (await storage.Receipts.GetBlobClient(sha256).DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
+        return (download.Content, download.Details);
+    }
 
     /// <summary>Keeps a display name only: no paths, no control characters, bounded length.</summary>
     public static string SafeFileName(string? name, ReceiptFileType type)

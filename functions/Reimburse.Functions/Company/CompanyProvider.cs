@@ -31,7 +31,7 @@ public sealed class CompanyProvider(ReimburseStorage storage, IOptions<CompanyOp
             }
             try
             {
-                var blob = await storage.Config.DownloadAsync(CompanyBlob(CompanyId), cancellationToken);
+                var blob = (await storage.Config.GetBlobClient(CompanyBlob(CompanyId)).DownloadContentAsync(cancellationToken)).Value;
                 var company = CompanyLoader.Parse(blob.Content.ToString());
                 _cached = (company, clock.GetUtcNow());
                 return company;

@@ -9,7 +9,12 @@ using Reimburse.Core.Risk.Synthetic;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Risk;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Company;
 
@@ -59,7 +64,7 @@ public sealed partial class DemoHistorySeeder(
     {
         var company = await companies.GetAsync(cancellationToken);
         var marker = $"{company.Id}/demo-history.json";
-        if (await storage.Config.ExistsAsync(marker, cancellationToken))
+        if (await storage.Config.GetBlobClient(marker).ExistsAsync(cancellationToken))
         {
             return 0;
         }
@@ -83,8 +88,7 @@ public sealed partial class DemoHistorySeeder(
                 gate.Release();
             }
         }));
-        await storage.Config.UploadAsync(marker, BinaryData.FromObjectAsJson(new { claims = written, seed = Seed, months = options.Value.HistoryMonths, at = clock.GetUtcNow() }),
-            new BlobUploadOptions { ContentType = "application/json" }, cancellationToken);
+        await storage.Config.GetBlobClient(marker).UploadAsync(BinaryData.FromObjectAsJson(new { claims = written, seed = Seed, months = options.Value.HistoryMonths, at = clock.GetUtcNow() }), new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/json" } }, cancellationToken);
         return written;
     }
 

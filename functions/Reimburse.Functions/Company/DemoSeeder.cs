@@ -1,6 +1,12 @@
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Company;
 
@@ -30,7 +36,7 @@ public sealed partial class DemoSeeder(ReimburseStorage storage, CompanyProvider
             }
             try
             {
-                await storage.Config.UploadAsync(blob, BinaryData.FromString(text), new BlobUploadOptions { ContentType = "application/yaml", IfNotExists = true }, cancellationToken);
+                await storage.Config.GetBlobClient(blob).UploadAsync(BinaryData.FromString(text), new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/yaml" }, Conditions = new() { IfNoneMatch = ETag.All } }, cancellationToken);
                 LogSeeded(logger, blob);
             }
             catch (Azure.RequestFailedException ex) when (ex.Status == 409)

@@ -8,7 +8,13 @@ using Reimburse.Functions.Risk;
 using Reimburse.Functions.Receipts;
 using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Hosting;
 
@@ -40,8 +46,7 @@ public static class ReimburseServices
         services.AddOptions<StandaloneOptions>().BindConfiguration(StandaloneOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<StorageRequestCounter>();
-        services.AddSingleton<ReimburseStorage>();
+        services.AddReimburseStorage();
         // Group commit of derived rows (audit query index, pending-approvals index) across concurrent dispatches.
         services.AddSingleton(_ => new TableUpsertBatcher());
         services.AddSingleton<CompanyProvider>();

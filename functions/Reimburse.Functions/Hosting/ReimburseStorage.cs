@@ -1,7 +1,8 @@
-using Azure.Core;
-using Azure.Identity;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
-using Reimburse.Storage;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Hosting;
 
@@ -19,17 +20,13 @@ public sealed class ReimburseStorage
     public const string ApprovalIndexTable = "approvalindex";
     public const string LedgerTable = "ledger";
 
-    public ReimburseStorage(IOptions<StorageOptions> options, StorageRequestCounter counter)
+    public ReimburseStorage(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables, IOptions<StorageOptions> options, StorageRequestCounter counter)
     {
-        var o = options.Value;
-        Prefix = o.ResourcePrefix;
-        Account = CreateAccount(o);
-        ClientOptions = new StorageClientOptions();
-        ClientOptions.Retry.MaxRetries = o.MaxRetries;
-        ClientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
-        ClientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
-        ClientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(o.NetworkTimeoutSeconds);
-        ClientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        ArgumentNullException.ThrowIfNull(options);
+        Blobs = blobs;
+        Queues = queues;
+        Tables = tables;
+        Prefix = options.Value.ResourcePrefix;
         Counter = counter;
 
         Claims = Table(ClaimsTable);
@@ -44,10 +41,23 @@ public sealed class ReimburseStorage
         Ledger = Table(LedgerTable);
     }
 
-    public StorageAccount Account { get; }
+    /// <summary>Outside dependency injection (benchmarks, tools, tests): the same clients <see cref="StorageClients.AddReimburseStorage"/> registers.</summary>
+    public static ReimburseStorage Create(StorageOptions options, StorageRequestCounter? counter = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        counter ??= new StorageRequestCounter();
+        return new ReimburseStorage(
+            StorageClients.CreateBlobServiceClient(options, StorageClients.Configure(new BlobClientOptions(), options, counter)),
+            StorageClients.CreateQueueServiceClient(options, StorageClients.Configure(new QueueClientOptions(), options, counter)),
+            StorageClients.CreateTableServiceClient(options, StorageClients.Configure(new TableClientOptions(), options, counter)),
+            Options.Create(options), counter);
+    }
+
+    public BlobServiceClient Blobs { get; }
+    public QueueServiceClient Queues { get; }
+    public TableServiceClient Tables { get; }
     /// <summary>Prepended to every resource name.</summary>
     public string Prefix { get; }
-    public StorageClientOptions ClientOptions { get; }
     /// <summary>Counts every storage request this process sends (benchmarks report requests per claim).</summary>
     public StorageRequestCounter Counter { get; }
     public TableClient Claims { get; }
@@ -64,9 +74,9 @@ public sealed class ReimburseStorage
     public TableClient Ledger { get; }
 
     /// <summary>Table names allow letters and digits only, so the prefix is joined without a separator.</summary>
-    public TableClient Table(string name) => new(Account, Prefix + name, ClientOptions);
-    public BlobContainerClient Container(string name) => new(Account, Prefix + name, ClientOptions);
-    public QueueClient Queue(string name) => new(Account, Prefix + name, ClientOptions);
+    public TableClient Table(string name) => Tables.GetTableClient(Prefix + name);
+    public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
+    public QueueClient Queue(string name) => Queues.GetQueueClient(Prefix + name);
     /// <summary>The full (prefixed) queue name, as a function.json or a poison queue refers to it.</summary>
     public string QueueName(string name) => Prefix + name;
 
@@ -75,35 +85,18 @@ public sealed class ReimburseStorage
     {
         var tasks = new List<Task>
         {
-            Claims.CreateIfNotExistsAsync(cancellationToken),
-            ClaimIndex.CreateIfNotExistsAsync(cancellationToken),
-            ApprovalIndex.CreateIfNotExistsAsync(cancellationToken),
-            Ledger.CreateIfNotExistsAsync(cancellationToken),
-            Receipts.CreateIfNotExistsAsync(cancellationToken),
-            Inbox.CreateIfNotExistsAsync(cancellationToken),
-            Quarantine.CreateIfNotExistsAsync(cancellationToken),
-            Config.CreateIfNotExistsAsync(cancellationToken),
-            Container("receipt-readings").CreateIfNotExistsAsync(cancellationToken),
-            Container("risk-models").CreateIfNotExistsAsync(cancellationToken),
+            Claims.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            ClaimIndex.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            ApprovalIndex.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Ledger.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Receipts.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Inbox.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Quarantine.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Config.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Container("receipt-readings").CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            Container("risk-models").CreateIfNotExistsAsync(cancellationToken: cancellationToken),
         };
-        tasks.AddRange(extraQueues.Distinct(StringComparer.Ordinal).Select(q => Queue(q).CreateIfNotExistsAsync(cancellationToken)));
+        tasks.AddRange(extraQueues.Distinct(StringComparer.Ordinal).Select(q => Queue(q).CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
         await Task.WhenAll(tasks);
-    }
-
-    private static StorageAccount CreateAccount(StorageOptions o)
-    {
-        if (!string.IsNullOrWhiteSpace(o.ConnectionString))
-        {
-            return StorageAccount.Parse(o.ConnectionString);
-        }
-        var name = o.AccountName ?? throw new InvalidOperationException($"Set {StorageOptions.Section}:ConnectionString or {StorageOptions.Section}:AccountName.");
-        TokenCredential credential = o.ManagedIdentityClientId is { Length: > 0 } id
-            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(id))
-            : new DefaultAzureCredential();
-        return StorageAccount.FromCredential(name,
-            new Uri($"https://{name}.blob.core.windows.net"),
-            new Uri($"https://{name}.queue.core.windows.net"),
-            new Uri($"https://{name}.table.core.windows.net"),
-            credential);
     }
 }

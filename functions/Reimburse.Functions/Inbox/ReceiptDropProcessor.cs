@@ -5,7 +5,12 @@ using Reimburse.Core.Claims;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Inbox;
 
@@ -25,9 +30,9 @@ public sealed partial class ReceiptDropProcessor(
     public async Task<int> ScanAsync(TimeSpan minAge, CancellationToken cancellationToken = default)
     {
         var count = 0;
-        await foreach (var blob in storage.Inbox.ListAsync(cancellationToken: cancellationToken))
+        await foreach (var blob in storage.Inbox.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: null, cancellationToken: cancellationToken))
         {
-            if (clock.GetUtcNow() - blob.LastModified < minAge)
+            if (clock.GetUtcNow() - blob.Properties.LastModified < minAge)
             {
                 continue;
             }
@@ -45,12 +50,12 @@ public sealed partial class ReceiptDropProcessor(
         BlobDownloadResult download;
         try
         {
-            var props = await storage.Inbox.GetPropertiesAsync(blobName, cancellationToken);
+            BlobProperties props = await storage.Inbox.GetBlobClient(blobName).GetPropertiesAsync(cancellationToken: cancellationToken);
             if (props.ContentLength > ReceiptFiles.MaxBytes)
             {
                 return await QuarantineAsync(blobName, null, "file-too-large", $"{props.ContentLength} bytes is over the {ReceiptFiles.MaxBytes} byte limit.", props.ETag, cancellationToken);
             }
-            download = await storage.Inbox.DownloadAsync(blobName, cancellationToken);
+            download = (await storage.Inbox.GetBlobClient(blobName).DownloadContentAsync(cancellationToken)).Value;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -62,20 +67,20 @@ public sealed partial class ReceiptDropProcessor(
         var user = segments.Length == 2 ? company.FindUser(segments[0]) : null;
         if (user is null)
         {
-            return await QuarantineAsync(blobName, download, "unknown-user", $"The path must start with a known user id (got '{(segments.Length == 2 ? segments[0] : "")}').", download.Properties.ETag, cancellationToken);
+            return await QuarantineAsync(blobName, download, "unknown-user", $"The path must start with a known user id (got '{(segments.Length == 2 ? segments[0] : "")}').", download.Details.ETag, cancellationToken);
         }
 
         var bytes = download.Content.ToArray();
-        var (type, problem) = ReceiptFiles.Inspect(bytes, segments[1], download.Properties.ContentType);
+        var (type, problem) = ReceiptFiles.Inspect(bytes, segments[1], download.Details.ContentType);
         if (type is null)
         {
-            return await QuarantineAsync(blobName, download, problem!.Code, problem.Message, download.Properties.ETag, cancellationToken);
+            return await QuarantineAsync(blobName, download, problem!.Code, problem.Message, download.Details.ETag, cancellationToken);
         }
 
         var receipt = await receipts.PutAsync(bytes, type.Value, segments[1], cancellationToken);
         // The id depends on the file's name and version: a rerun after a crash finds the same claim, a new upload under
         // the same name is a new claim.
-        var claimId = ClaimIds.FromKey(company.Id, user.Id, "inbox", blobName + "\n" + download.Properties.ETag);
+        var claimId = ClaimIds.FromKey(company.Id, user.Id, "inbox", blobName + "\n" + download.Details.ETag);
         var now = clock.GetUtcNow();
         var claim = new Claim(claimId, company.Id, user.Id, user.Department, user.Id, ClaimSource.Inbox, ClaimStatus.Draft,
             ClaimFields.Empty with { Currency = company.BaseCurrency }, [receipt], now, null, now);
@@ -93,23 +98,23 @@ public sealed partial class ReceiptDropProcessor(
         }
         // OCR is slow: it runs from its own queue, and fills the draft's fields when done.
         await storage.Queue(Receipts.DraftAutofillHandler.Queue).SendMessageAsync(QueueMessages.Encode(new Receipts.DraftReceiptsDropped(claimId)), cancellationToken: cancellationToken);
-        await DeleteFromInboxAsync(blobName, download.Properties.ETag, cancellationToken);
+        await DeleteFromInboxAsync(blobName, download.Details.ETag, cancellationToken);
         return new DropOutcome(blobName, claimId, null);
     }
 
     private async Task<DropOutcome> QuarantineAsync(string blobName, BlobDownloadResult? download, string code, string reason, ETag etag, CancellationToken cancellationToken)
     {
         var content = download?.Content ?? BinaryData.FromBytes([]);
-        await storage.Quarantine.UploadAsync(blobName, content, new BlobUploadOptions
+        await storage.Quarantine.GetBlobClient(blobName).UploadAsync(content, new BlobUploadOptions
         {
-            ContentType = "application/octet-stream",
+            HttpHeaders = new() { ContentType = "application/octet-stream" },
             Metadata = new Dictionary<string, string>
             {
                 ["reason"] = code,
                 // Metadata values must be ASCII: keep the explanation readable but safe.
                 ["detail"] = new string(reason.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray()),
                 ["quarantinedat"] = clock.GetUtcNow().ToString("O"),
-                ["originalsize"] = (download?.Properties.ContentLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["originalsize"] = (download?.Details.ContentLength ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         }, cancellationToken);
         LogQuarantined(logger, blobName, code);
@@ -121,7 +126,7 @@ public sealed partial class ReceiptDropProcessor(
     {
         try
         {
-            await storage.Inbox.DeleteAsync(blobName, etag, cancellationToken);
+            await storage.Inbox.GetBlobClient(blobName).DeleteAsync(DeleteSnapshotsOption.None, new BlobRequestConditions { IfMatch = etag }, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {

@@ -7,7 +7,13 @@ using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Security;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Kpis;
 
@@ -68,13 +74,13 @@ public sealed class KpiSource(ReimburseStorage storage, ClaimStore claims)
     public async Task<IReadOnlyList<ClaimHistory>> LoadAsync(DateTimeOffset from, IReadOnlyList<string>? departments, CancellationToken cancellationToken = default)
     {
         var since = from.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
-        var filter = $"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)} and Timestamp ge datetime'{since}'";
+        var filter = $"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")} and Timestamp ge datetime'{since}'";
         if (departments is { Count: 1 })
         {
-            filter += $" and Department eq {TableFilter.Quote(departments[0])}";
+            filter += $" and Department eq {TableClient.CreateQueryFilter($"{departments[0]}")}";
         }
         var rows = new List<(string Id, string Department)>();
-        await foreach (var e in storage.Claims.QueryAsync(filter, select: ["Department"], cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Department"], cancellationToken: cancellationToken))
         {
             var d = e.GetString("Department") ?? "";
             if (departments is null || departments.Contains(d)) rows.Add((e.PartitionKey, d));

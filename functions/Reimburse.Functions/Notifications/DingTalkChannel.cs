@@ -1,3 +1,4 @@
+using Reimburse.Functions.Hosting.Storage;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -128,15 +129,15 @@ public sealed class StorageDingTalkRateLimiter(NotificationStore store) : IDingT
         var row = NotificationStore.PartitionOf("dingtalk:" + robot);
         for (var attempt = 1; ; attempt++)
         {
-            var current = await store.WithTableAsync(() => store.Table.GetEntityIfExistsAsync(Partition, row, cancellationToken: cancellationToken), cancellationToken);
+            var current = await store.WithTableAsync(() => store.Table.GetEntityOrDefaultAsync(Partition, row, cancellationToken: cancellationToken), cancellationToken);
             var times = (current?.GetString("Slots") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(ms => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(ms, System.Globalization.CultureInfo.InvariantCulture))).Order().ToList();
             var wait = DingTalkRateLimiter.ReserveIn(times, maxPerWindow, now);
-            var entity = new Reimburse.Storage.TableEntity(Partition, row) { ["Slots"] = string.Join(",", times.Select(t => t.ToUnixTimeMilliseconds())) };
+            var entity = new Azure.Data.Tables.TableEntity(Partition, row) { ["Slots"] = string.Join(",", times.Select(t => t.ToUnixTimeMilliseconds())) };
             try
             {
                 if (current is null) await store.Table.AddEntityAsync(entity, cancellationToken);
-                else await store.Table.UpdateEntityAsync(entity, current.ETag, Reimburse.Storage.TableUpdateMode.Replace, cancellationToken);
+                else await store.Table.UpdateEntityAsync(entity, current.ETag, Azure.Data.Tables.TableUpdateMode.Replace, cancellationToken);
                 return wait;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 50)

@@ -55,7 +55,7 @@ public sealed partial class NotificationDeliveryHandler(
     }
 
     /// <summary>Returns null when the channel is done (sent now or before, or given up), else why it must be retried.</summary>
-    private async Task<string?> DeliverAsync(INotificationChannel channel, ChannelDelivery delivery, Reimburse.Storage.TableEntity? current, bool finalAttempt, CancellationToken cancellationToken)
+    private async Task<string?> DeliverAsync(INotificationChannel channel, ChannelDelivery delivery, Azure.Data.Tables.TableEntity? current, bool finalAttempt, CancellationToken cancellationToken)
     {
         var key = delivery.Notification.IdempotencyKey;
         var now = clock.GetUtcNow();

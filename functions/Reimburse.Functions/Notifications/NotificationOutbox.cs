@@ -5,7 +5,12 @@ using Azure;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Notifications;
 
@@ -78,13 +83,13 @@ public sealed class NotificationStore(ReimburseStorage storage)
                     ["SentAt"] = c.SentAt,
                     ["UpdatedAt"] = c.UpdatedAt ?? now,
                 })));
-                await WithTableAsync(() => _table.SubmitTransactionAsync(actions, cancellationToken), cancellationToken);
+                await WithTableAsync(() => _table.SubmitCheckedTransactionAsync(actions, cancellationToken), cancellationToken);
             }
             return (true, false);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = await _table.GetEntityIfExistsAsync(entity.PartitionKey, MainRow, ["Enqueued"], cancellationToken);
+            var existing = await _table.GetEntityOrDefaultAsync(entity.PartitionKey, MainRow, ["Enqueued"], cancellationToken);
             return (false, existing?.GetBoolean("Enqueued") == true);
         }
     }
@@ -98,7 +103,7 @@ public sealed class NotificationStore(ReimburseStorage storage)
         OutgoingNotification? notification = null;
         DateTimeOffset createdAt = default;
         var channels = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await foreach (var e in _table.QueryAsync(TableFilter.PartitionEquals(PartitionOf(idempotencyKey)), cancellationToken: cancellationToken))
+        await foreach (var e in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(idempotencyKey)}"), cancellationToken: cancellationToken))
         {
             if (e.RowKey == MainRow)
             {
@@ -128,9 +133,10 @@ public sealed class NotificationStore(ReimburseStorage storage)
         };
         try
         {
-            return current is null
+            var response = current is null
                 ? await _table.AddEntityAsync(entity, cancellationToken)
                 : await _table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
@@ -157,7 +163,7 @@ public sealed class NotificationStore(ReimburseStorage storage)
         var channels = new Dictionary<string, List<ChannelState>>(StringComparer.Ordinal);
         try
         {
-            await foreach (var e in _table.QueryAsync(cancellationToken: cancellationToken))
+            await foreach (var e in _table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
             {
                 if (e.PartitionKey == StorageDingTalkRateLimiter.Partition)
                 {
@@ -211,8 +217,8 @@ public sealed class NotificationStore(ReimburseStorage storage)
         catch (RequestFailedException ex) when (Problems.IsMissingResource(ex))
         {
             _created = null;
-            await _table.CreateIfNotExistsAsync(cancellationToken);
-            await storage.Queue(QueueName).CreateIfNotExistsAsync(cancellationToken);
+            await _table.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await storage.Queue(QueueName).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             await action();
         }
     }

@@ -7,7 +7,12 @@ using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Notifications;
@@ -85,12 +90,12 @@ public static class DevOutbox
         var filter = $"RowKey ge '{WorkflowRows.OutboxPrefix}' and RowKey lt '{WorkflowRows.OutboxPrefix[..^1]}.' and Type eq 'Notify'";
         if (claimId is not null)
         {
-            filter = TableFilter.PartitionEquals(claimId) + " and " + filter;
+            filter = TableClient.CreateQueryFilter($"PartitionKey eq {claimId}") + " and " + filter;
         }
         var list = new List<OutboxEntry>();
         try
         {
-            await foreach (var row in storage.Claims.QueryAsync(filter, select: ["Timestamp", WorkflowNotifications.DeliveryProperty], cancellationToken: cancellationToken))
+            await foreach (var row in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Timestamp", WorkflowNotifications.DeliveryProperty], cancellationToken: cancellationToken))
             {
                 if (row.GetString(WorkflowNotifications.DeliveryProperty) is not { Length: > 0 } json)
                 {

@@ -7,7 +7,13 @@ using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Privacy;
 
@@ -63,7 +69,7 @@ public sealed partial class RetentionJob(
         var due = new List<(string Id, string Rule)>();
         var keptReceipts = new HashSet<string>(StringComparer.Ordinal);
         var dueReceipts = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await foreach (var e in storage.Claims.QueryAsync($"RowKey eq {TableFilter.Quote(ClaimStore.ClaimRowKey)}",
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}",
             select: ["CreatedAt", "Status", "Receipts", PurgedAtProperty], cancellationToken: cancellationToken))
         {
             var created = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MaxValue;
@@ -106,7 +112,7 @@ public sealed partial class RetentionJob(
             purgedIds.Add(id);
             foreach (var sha in dueReceipts[id].Where(s => !keptReceipts.Contains(s)).Distinct())
             {
-                if (await storage.Receipts.DeleteIfExistsAsync(sha, cancellationToken)) deleted++;
+                if (await storage.Receipts.DeleteBlobIfExistsAsync(sha, cancellationToken: cancellationToken)) deleted++;
             }
         }
 

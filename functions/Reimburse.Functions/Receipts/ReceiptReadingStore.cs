@@ -8,7 +8,12 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Receipts.Ocr;
 using Reimburse.Functions.Risk;
-using Reimburse.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Receipts;
 
@@ -34,7 +39,7 @@ public sealed partial class ReceiptReadingStore(ReimburseStorage storage, Receip
     {
         try
         {
-            var blob = await Container.DownloadAsync(sha256 + ".json", cancellationToken);
+            var blob = (await Container.GetBlobClient(sha256 + ".json").DownloadContentAsync(cancellationToken)).Value;
             return blob.Content.ToObjectFromJson<StoredReading>(Json);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -54,12 +59,11 @@ public sealed partial class ReceiptReadingStore(ReimburseStorage storage, Receip
             return existing.Reading;
         }
 
-        var content = await storage.Receipts.DownloadAsync(receipt.Sha256, cancellationToken);
+        var content = (await storage.Receipts.GetBlobClient(receipt.Sha256).DownloadContentAsync(cancellationToken)).Value;
         var reading = await reader.ReadAsync(content.Content.ToMemory(), receipt.ContentType, cancellationToken);
         var attempts = (existing?.Attempts ?? 0) + 1;
-        await Container.CreateIfNotExistsAsync(cancellationToken);
-        await Container.UploadAsync(receipt.Sha256 + ".json", BinaryData.FromObjectAsJson(new StoredReading(reading, attempts), Json),
-            new BlobUploadOptions { ContentType = "application/json" }, cancellationToken);
+        await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Container.GetBlobClient(receipt.Sha256 + ".json").UploadAsync(BinaryData.FromObjectAsJson(new StoredReading(reading, attempts), Json), new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/json" } }, cancellationToken);
         LogRead(logger, receipt.Sha256[..12], reading.Status.ToString(), reading.Engine, reading.Duration.TotalMilliseconds, reading.Reason ?? "");
         if (reading.Retryable && attempts < MaxEngineAttempts)
         {

@@ -8,7 +8,13 @@ using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Risk;
 
@@ -101,7 +107,7 @@ public sealed partial class RiskHistoryLoader(ReimburseStorage storage, RiskScor
         var company = await companies.GetAsync(cancellationToken);
         var history = risk.History(company.Id);
         var batch = new List<ClaimFacts>();
-        await foreach (var row in storage.Claims.QueryAsync("RowKey eq 'claim'", cancellationToken: cancellationToken))
+        await foreach (var row in storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'", cancellationToken: cancellationToken))
         {
             if (row.GetString(RiskStep.RiskFactsProperty) is { Length: > 0 } json)
             {

@@ -2,7 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Reimburse.Core.Risk;
-using Reimburse.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace Reimburse.Functions.Risk;
 
@@ -14,6 +15,7 @@ namespace Reimburse.Functions.Risk;
 /// </summary>
 public sealed partial class RiskModelStore(BlobContainerClient container, TimeProvider time, ILogger<RiskModelStore> logger)
 {
+    private static BlobHttpHeaders Json => new() { ContentType = "application/json" };
     private static readonly JsonSerializerOptions MetadataJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static string ModelBlob(string companyId, string version) => $"{CheckId(companyId)}/versions/{CheckId(version)}/model.json";
@@ -24,7 +26,7 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     public async Task SaveAsync(string companyId, RiskModel model, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        await container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["version"] = model.Version,
@@ -33,24 +35,24 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
         };
         try
         {
-            await container.UploadAsync(ModelBlob(companyId, model.Version), BinaryData.FromString(model.ToJson()),
-                new BlobUploadOptions { ContentType = "application/json", IfNotExists = true, Metadata = metadata }, cancellationToken).ConfigureAwait(false);
+            await container.GetBlobClient(ModelBlob(companyId, model.Version)).UploadAsync(BinaryData.FromString(model.ToJson()),
+                new BlobUploadOptions { HttpHeaders = Json, Conditions = new() { IfNoneMatch = ETag.All }, Metadata = metadata }, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             Log.VersionAlreadyStored(logger, companyId, model.Version);
             return;
         }
-        await container.UploadAsync(MetadataBlob(companyId, model.Version), BinaryData.FromString(JsonSerializer.Serialize(model.Metadata, MetadataJson)),
-            new BlobUploadOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+        await container.GetBlobClient(MetadataBlob(companyId, model.Version)).UploadAsync(BinaryData.FromString(JsonSerializer.Serialize(model.Metadata, MetadataJson)),
+            new BlobUploadOptions { HttpHeaders = Json }, cancellationToken).ConfigureAwait(false);
         Log.VersionStored(logger, companyId, model.Version, model.Metadata.TrainingRows, model.Metadata.Source);
     }
 
     /// <summary>Reads one stored version; <see cref="RequestFailedException"/> 404 when absent.</summary>
     public async Task<RiskModel> LoadAsync(string companyId, string version, CancellationToken cancellationToken = default)
     {
-        var result = await container.DownloadAsync(ModelBlob(companyId, version), cancellationToken).ConfigureAwait(false);
-        return RiskModel.FromJson(result.Content.ToString());
+        var result = await container.GetBlobClient(ModelBlob(companyId, version)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+        return RiskModel.FromJson(result.Value.Content.ToString());
     }
 
     /// <summary>The active pointer, or null when the company has none yet.</summary>
@@ -67,7 +69,7 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     /// <summary>Makes a stored version the active one. The version must exist.</summary>
     public async Task<RiskModelPointer> ActivateAsync(string companyId, string version, CancellationToken cancellationToken = default)
     {
-        if (!await container.ExistsAsync(ModelBlob(companyId, version), cancellationToken).ConfigureAwait(false))
+        if (!await container.GetBlobClient(ModelBlob(companyId, version)).ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new RiskModelVersionException($"Risk model version {version} is not stored for company {companyId}.");
         }
@@ -87,14 +89,14 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     /// <summary>Metadata of every stored version of a company, in blob-name order.</summary>
     public async IAsyncEnumerable<RiskModelMetadata> ListAsync(string companyId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var item in container.ListAsync($"{CheckId(companyId)}/versions/", cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: $"{CheckId(companyId)}/versions/", cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (!item.Name.EndsWith("/metadata.json", StringComparison.Ordinal))
             {
                 continue;
             }
-            var blob = await container.DownloadAsync(item.Name, cancellationToken).ConfigureAwait(false);
-            if (JsonSerializer.Deserialize<RiskModelMetadata>(blob.Content.ToString(), MetadataJson) is { } metadata)
+            var blob = await container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            if (JsonSerializer.Deserialize<RiskModelMetadata>(blob.Value.Content.ToString(), MetadataJson) is { } metadata)
             {
                 yield return metadata;
             }
@@ -104,15 +106,15 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     // Optimistic concurrency: two trainers activating at once must not lose a version from the history.
     private async Task<RiskModelPointer> UpdatePointerAsync(string companyId, Func<RiskModelPointer?, RiskModelPointer> change, CancellationToken cancellationToken)
     {
-        await container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             var (current, etag) = await ReadPointerAsync(companyId, cancellationToken).ConfigureAwait(false);
             var next = change(current);
-            var options = new BlobUploadOptions { ContentType = "application/json", IfNotExists = etag is null, IfMatch = etag };
+            var options = new BlobUploadOptions { HttpHeaders = Json, Conditions = etag is { } e ? new() { IfMatch = e } : new() { IfNoneMatch = ETag.All } };
             try
             {
-                await container.UploadAsync(ActiveBlob(companyId), BinaryData.FromString(next.ToJson()), options, cancellationToken).ConfigureAwait(false);
+                await container.GetBlobClient(ActiveBlob(companyId)).UploadAsync(BinaryData.FromString(next.ToJson()), options, cancellationToken).ConfigureAwait(false);
                 return next;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
@@ -126,8 +128,8 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     {
         try
         {
-            var result = await container.DownloadAsync(ActiveBlob(companyId), cancellationToken).ConfigureAwait(false);
-            return (RiskModelPointer.FromJson(result.Content.ToString()), result.Properties.ETag);
+            var result = (await container.GetBlobClient(ActiveBlob(companyId)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
+            return (RiskModelPointer.FromJson(result.Content.ToString()), result.Details.ETag);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

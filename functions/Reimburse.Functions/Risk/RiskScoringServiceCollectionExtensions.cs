@@ -1,6 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Risk;
 
@@ -22,7 +28,7 @@ public static class RiskScoringServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RiskScoringOptions>, RiskScoringOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RiskModelStore(
-            new BlobContainerClient(sp.GetRequiredService<StorageAccount>(), sp.GetRequiredService<IOptions<RiskScoringOptions>>().Value.ContainerName, sp.GetService<StorageClientOptions>()),
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<RiskScoringOptions>>().Value.ContainerName),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RiskModelStore>>()));
         services.TryAddSingleton<RiskModelTrainer>();

@@ -1,7 +1,13 @@
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Inbox;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Triggers;
 
@@ -41,7 +47,7 @@ public sealed partial class StandaloneTriggerHost(
             try
             {
                 var free = Math.Clamp(slots.CurrentCount, 1, 32);
-                messages = await queue.ReceiveMessagesAsync(free, visibility, stop);
+                messages = (await queue.ReceiveMessagesAsync(free, visibility, stop)).Value;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -85,7 +91,7 @@ public sealed partial class StandaloneTriggerHost(
         if (message.DequeueCount > _o.MaxDequeueCount)
         {
             // Same rule as the Functions host: after N failed attempts the message moves to <queue>-poison.
-            await poison.SendMessageAsync(message.MessageText, cancellationToken: stop);
+            await poison.SendMessageAsync(message.Body, cancellationToken: stop);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stop);
             LogPoisoned(logger, handler.QueueName, message.MessageId, message.DequeueCount - 1);
             nudger.Nudge(handler.QueueName + "-poison");
@@ -100,15 +106,15 @@ public sealed partial class StandaloneTriggerHost(
             while (!renewCts.IsCancellationRequested)
             {
                 await Task.Delay(visibility / 2, renewCts.Token);
-                var receipt = await queue.UpdateMessageAsync(message.MessageId, popReceipt, visibility, cancellationToken: renewCts.Token);
-                popReceipt = receipt.PopReceipt;
+                var receipt = await queue.UpdateMessageAsync(message.MessageId, popReceipt, (BinaryData?)null, visibility, renewCts.Token);
+                popReceipt = receipt.Value.PopReceipt;
             }
         }, renewCts.Token);
 
         Exception? failure = null;
         try
         {
-            var invocation = new QueueInvocation(InvocationValues.UnwrapString(message.MessageText), message.DequeueCount, message.InsertionTime, message.MessageId, Guid.NewGuid().ToString());
+            var invocation = new QueueInvocation(InvocationValues.UnwrapString(message.Body.ToString()), message.DequeueCount, message.InsertedOn, message.MessageId, Guid.NewGuid().ToString());
             await handler.HandleAsync(invocation, stop);
         }
         catch (Exception ex) when (!stop.IsCancellationRequested)
@@ -132,7 +138,7 @@ public sealed partial class StandaloneTriggerHost(
             else LogHandlerFailed(logger, failure, handler.FunctionName, message.MessageId, message.DequeueCount);
             // Back off: 1 s, 2 s, 4 s … so a transient outage does not burn through the attempts at once.
             var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, _o.RetryBaseMilliseconds * Math.Pow(2, message.DequeueCount - 1)));
-            await queue.UpdateMessageAsync(message.MessageId, popReceipt, backoff, cancellationToken: stop);
+            await queue.UpdateMessageAsync(message.MessageId, popReceipt, (BinaryData?)null, backoff, stop);
         }
         catch (Exception ex) when (!stop.IsCancellationRequested)
         {

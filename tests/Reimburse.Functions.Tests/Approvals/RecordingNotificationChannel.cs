@@ -4,7 +4,13 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 
 [assembly: HostingStartup(typeof(Reimburse.Tests.Approvals.RecordingNotificationStartup))]
 

@@ -338,7 +338,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         return (id, new Uri(link.GetProperty("Url").GetString()!).AbsolutePath);
     }
 
-    internal static async Task<List<Reimburse.Storage.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>
+    internal static async Task<List<Azure.Data.Tables.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>
         await WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
             l => l.Count >= count, ct);
 

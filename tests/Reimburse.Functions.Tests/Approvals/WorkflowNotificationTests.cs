@@ -4,7 +4,13 @@ using Reimburse.Core.Approvals;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Notifications;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 using Reimburse.Tests.Notifications;
@@ -38,7 +44,7 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
     private static async Task<List<(TableEntity Row, List<DeliveryRecord> Records)>> DeliveredRowsAsync(ReimburseApp app, string id, CancellationToken ct)
     {
         var list = new List<(TableEntity, List<DeliveryRecord>)>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableFilter.RowKeyRange(id, WorkflowRows.OutboxPrefix, WorkflowRows.OutboxPrefix + "~"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {WorkflowRows.OutboxPrefix} and RowKey lt {WorkflowRows.OutboxPrefix + "~"}"), cancellationToken: ct))
         {
             if (e.GetString("Type") == nameof(Notify) && e.GetString(WorkflowNotifications.DeliveryProperty) is { } json)
             {

@@ -3,7 +3,13 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -193,7 +199,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
         foreach (var id in ids)
         {
             var chain = new List<AuditEntry>();
-            await foreach (var e in claims.QueryAsync(TableFilter.RowKeyRange(id, ClaimStore.AuditRowPrefix, ClaimStore.AuditRowPrefix + "~"), cancellationToken: ct))
+            await foreach (var e in claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {ClaimStore.AuditRowPrefix} and RowKey lt {ClaimStore.AuditRowPrefix + "~"}"), cancellationToken: ct))
             {
                 chain.Add(AuditEntityMapper.FromEntity(e));
             }

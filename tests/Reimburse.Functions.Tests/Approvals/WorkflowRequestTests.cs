@@ -5,7 +5,13 @@ using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Audit;
 using Reimburse.Tests.Infrastructure;
@@ -31,7 +37,7 @@ public sealed class WorkflowRequestTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", null, 1, 0, ct)).StatusCode);
         await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Waiting().Contains("fin-lam"), ct);
         var stepZero = new List<ScheduleTimer>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableFilter.RowKeyRange(id, "outbox-0000000001", "outbox-0000000002"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
         {
             if (WorkflowRows.ReadEffect(e) is ScheduleTimer t) stepZero.Add(t);
         }

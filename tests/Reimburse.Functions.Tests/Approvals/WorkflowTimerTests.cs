@@ -5,7 +5,13 @@ using Reimburse.Core.Approvals;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 
@@ -100,7 +106,7 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
         var id = await WorkflowTestKit.SubmitAsync(chan, 130m, cancellationToken: ct);
         await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-reminder"), ct);
         var outbox = new List<TableEntity>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableFilter.RowKeyRange(id, "outbox-0000000001", "outbox-0000000002"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
         {
             outbox.Add(e);
         }

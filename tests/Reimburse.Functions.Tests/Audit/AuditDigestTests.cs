@@ -38,9 +38,9 @@ public sealed class AuditDigestTests(AzuriteFixture azurite)
         var anchors = app.AuditStorage().Anchors;
         foreach (var day in new[] { today.AddDays(-2), today.AddDays(-1) })
         {
-            Assert.True(await anchors.ExistsAsync(AuditDigester.BlobName(day), ct), day.ToString());
+            Assert.True(await anchors.GetBlobClient(AuditDigester.BlobName(day)).ExistsAsync(ct), day.ToString());
         }
-        var last = JsonSerializer.Deserialize<AuditDigestDocument>((await anchors.DownloadAsync(AuditDigester.BlobName(today.AddDays(-1)), ct)).Content.ToArray(), AuditDigester.Json)!;
+        var last = JsonSerializer.Deserialize<AuditDigestDocument>(((await anchors.GetBlobClient(AuditDigester.BlobName(today.AddDays(-1))).DownloadContentAsync(ct)).Value).Content.ToArray(), AuditDigester.Json)!;
         Assert.Contains(last.Heads, h => h.ChainId == claim.Id && h.Seq == 2);
         var auditor = await app.ClientForAsync("aud-yip", ct);
         var result = await auditor.VerifyAsync(ct);

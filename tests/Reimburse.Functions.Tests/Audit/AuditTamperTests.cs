@@ -3,7 +3,13 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 
@@ -127,7 +133,7 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         await app.Services.GetRequiredService<AuditDigester>().WriteAsync(day, DateTimeOffset.UtcNow, ct);
         Assert.True((await auditor.VerifyAsync(ct)).GetProperty("ok").GetBoolean());
         var anchors = app.AuditStorage().Anchors;
-        var blob = JsonNode.Parse((await anchors.DownloadAsync(AuditDigester.BlobName(day), ct)).Content.ToString())!;
+        var blob = JsonNode.Parse(((await anchors.GetBlobClient(AuditDigester.BlobName(day)).DownloadContentAsync(ct)).Value).Content.ToString())!;
         blob["heads"]![0]!["hash"] = new string('a', 64);
         await anchors.UploadAsync(AuditDigester.BlobName(day), BinaryData.FromString(blob.ToJsonString()), cancellationToken: ct);
 

@@ -1,6 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 
@@ -17,7 +23,7 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
 
-        await app.Storage.Inbox.UploadAsync("emp-chan/2024/lunch.png", new BinaryData(TestFiles.Png(4)), new BlobUploadOptions { ContentType = "image/png" }, ct);
+        await app.Storage.Inbox.GetBlobClient("emp-chan/2024/lunch.png").UploadAsync(new BinaryData(TestFiles.Png(4)), new BlobUploadOptions { HttpHeaders = new() { ContentType = "image/png" } }, ct);
 
         string? id = null;
         while (id is null)
@@ -29,7 +35,7 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         var draft = await chan.WaitForStatusAsync(id, "Draft", ct);
         Assert.Equal("Inbox", draft.GetProperty("source").GetString());
         Assert.Equal("lunch.png", draft.GetProperty("receipts")[0].GetProperty("fileName").GetString());
-        Assert.False(await app.Storage.Inbox.ExistsAsync("emp-chan/2024/lunch.png", ct));
+        Assert.False(await app.Storage.Inbox.GetBlobClient("emp-chan/2024/lunch.png").ExistsAsync(ct));
 
         var incomplete = await chan.PostAsync($"/api/claims/{id}/submit", null, ct);
         Assert.Equal(HttpStatusCode.BadRequest, incomplete.StatusCode);
@@ -79,7 +85,7 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         BlobProperties? quarantined = null;
         while (quarantined is null)
         {
-            if (await app.Storage.Quarantine.ExistsAsync(path, ct))
+            if (await app.Storage.Quarantine.GetBlobClient(path).ExistsAsync(ct))
             {
                 quarantined = await app.Storage.Quarantine.GetPropertiesAsync(path, ct);
             }
@@ -89,8 +95,8 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
             }
         }
         Assert.Equal(reason, quarantined.Metadata["reason"]);
-        Assert.Equal(content, (await app.Storage.Quarantine.DownloadAsync(path, ct)).Content.ToArray());
-        Assert.False(await app.Storage.Inbox.ExistsAsync(path, ct));
+        Assert.Equal(content, ((await app.Storage.Quarantine.GetBlobClient(path).DownloadContentAsync(ct)).Value).Content.ToArray());
+        Assert.False(await app.Storage.Inbox.GetBlobClient(path).ExistsAsync(ct));
         Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
     }
 }

@@ -255,7 +255,7 @@ public sealed class NotificationOutboxTests(AzuriteFixture azurite)
         var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
         var services = new ServiceCollection().AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(config).AddLogging().AddSingleton(TimeProvider.System)
             .AddSingleton(Options.Create(new Reimburse.Functions.Hosting.StorageOptions { ConnectionString = azurite.ConnectionString }))
-            .AddSingleton<Reimburse.Storage.StorageRequestCounter>().AddSingleton<Reimburse.Functions.Hosting.ReimburseStorage>().AddNotifications();
+            .AddSingleton<Reimburse.Functions.Hosting.Storage.StorageRequestCounter>().AddSingleton<Reimburse.Functions.Hosting.ReimburseStorage>().AddNotifications();
         using var sp = services.BuildServiceProvider();
 
         var active = NotificationDeliverer.ActiveChannels(sp.GetServices<INotificationChannel>(), sp.GetRequiredService<LogChannel>());

@@ -68,7 +68,7 @@ public sealed class PrivacyTests(AzuriteFixture azurite)
         Assert.Null(purged.Fields.Description);
         Assert.Empty(purged.Receipts);
         Assert.Equal(268.50m, purged.Fields.Amount);
-        Assert.False(await app.Storage.Receipts.ExistsAsync(receipt.Sha256, ct));
+        Assert.False(await app.Storage.Receipts.GetBlobClient(receipt.Sha256).ExistsAsync(ct));
         var last = (await store.ReadAuditAsync(old.Id, ct))[^1];
         Assert.Equal("retention.purged", last.Action);
         Assert.Contains("description", JsonDocument.Parse(last.Details).RootElement.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));

@@ -1,7 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Testing.Receipts;
 using Reimburse.Tests.Infrastructure;
@@ -34,7 +40,7 @@ public sealed class ReceiptPipelineTests(AzuriteFixture azurite)
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
 
-        await app.Storage.Inbox.UploadAsync("emp-chan/dinner" + Path.GetExtension(receipt.FileName), new BinaryData(receipt.Content), new BlobUploadOptions { ContentType = receipt.MediaType }, ct);
+        await app.Storage.Inbox.GetBlobClient("emp-chan/dinner" + Path.GetExtension(receipt.FileName)).UploadAsync(new BinaryData(receipt.Content), new BlobUploadOptions { HttpHeaders = new() { ContentType = receipt.MediaType } }, ct);
 
         string? id = null;
         while (id is null)

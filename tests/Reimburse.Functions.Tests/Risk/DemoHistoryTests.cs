@@ -21,7 +21,7 @@ public sealed class DemoHistoryTests(AzuriteFixture azurite)
             await Task.Delay(200, ct);
             page = await (await chan.GetAsync("/api/claims?pageSize=100", ct)).JsonAsync(ct);
         }
-        while (page.GetProperty("items").GetArrayLength() == 0 || !await app.Storage.Config.ExistsAsync($"harbour/demo-history.json", ct));
+        while (page.GetProperty("items").GetArrayLength() == 0 || !await app.Storage.Config.GetBlobClient($"harbour/demo-history.json").ExistsAsync(ct));
 
         var items = page.GetProperty("items").EnumerateArray().ToList();
         Assert.All(items, c =>

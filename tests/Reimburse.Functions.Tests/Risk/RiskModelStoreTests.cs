@@ -1,12 +1,18 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Reimburse.Core.Risk;
 using Reimburse.Functions.Risk;
-using Reimburse.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Tests.Risk;
 
-/// <summary>Against Azurite: needs the Reimburse.Storage blob client implementation.</summary>
+/// <summary>Against Azurite: the SDK blob client.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class RiskModelStoreTests(AzuriteFixture azurite)
 {

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
+using Azure.Data.Tables;
 
-namespace Reimburse.Storage;
+namespace Reimburse.Functions.Hosting.Storage;
 
 /// <summary>Group commit for idempotent upserts (derived rows such as query indexes): rows handed in by concurrent callers
 /// are collected while the previous round is in flight, grouped per table and partition into batches of up to 100, and
@@ -65,9 +66,9 @@ public sealed class TableUpsertBatcher : IAsyncDisposable
         // One batch per table, partition and 100 rows; a row key written twice in a round is written once (last wins).
         var batches = round
             .SelectMany(item => item.Rows.Select(row => (item, row)))
-            .GroupBy(x => (x.item.Table.Name, x.row.PartitionKey))
+            .GroupBy(x => (x.item.Table.Uri, x.row.PartitionKey))
             .SelectMany(g => g.GroupBy(x => x.row.RowKey, StringComparer.Ordinal).Select(r => r.Last())
-                .Chunk(TableClient.MaxTransactionActions)
+                .Chunk(StorageRules.MaxTransactionActions)
                 .Select(chunk => (Table: chunk[0].item.Table, Rows: chunk.Select(x => x.row).ToList(), Owners: g.Select(x => x.item).Distinct().ToList())))
             .ToList();
         var failures = new Dictionary<Item, Exception>();
@@ -77,11 +78,11 @@ public sealed class TableUpsertBatcher : IAsyncDisposable
             {
                 if (b.Rows.Count == 1)
                 {
-                    await b.Table.UpsertEntityAsync(b.Rows[0], TableUpdateMode.Replace, ct).ConfigureAwait(false);
+                    await b.Table.UpsertEntityAsync(StorageRules.ThrowIfDecimal(b.Rows[0]), TableUpdateMode.Replace, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    await b.Table.SubmitTransactionAsync(b.Rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct).ConfigureAwait(false);
+                    await b.Table.SubmitCheckedTransactionAsync(b.Rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)

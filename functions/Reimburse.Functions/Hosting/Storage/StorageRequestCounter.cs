@@ -1,23 +1,14 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace Reimburse.Storage;
+namespace Reimburse.Functions.Hosting.Storage;
 
-/// <summary>Options shared by the Blob, Queue and Table clients (retries, logging, extra policies).</summary>
-public sealed class StorageClientOptions : ClientOptions
-{
-    /// <summary>x-ms-version sent to Blob and Queue.</summary>
-    public string BlobQueueVersion { get; set; } = "2021-12-02";
-
-    /// <summary>x-ms-version sent to Table.</summary>
-    public string TableVersion { get; set; } = "2019-02-02";
-}
-
-/// <summary>Counts every request the pipeline sends (add per-retry to count retries too); used to report storage requests per
-/// claim. With <see cref="Breakdown"/> on it also counts per kind of request (method, resource, first two caller frames
-/// outside the storage library), which costs a stack walk per request: for diagnosis, not for timed runs.</summary>
+/// <summary>Counts every request the storage clients send (added per-retry, so retries count too); benchmarks report
+/// storage requests per claim. With <see cref="Breakdown"/> on it also counts per kind of request (method, resource, first
+/// two app frames on the stack), which costs a stack walk per request: for diagnosis, not for timed runs.</summary>
 public sealed class StorageRequestCounter : HttpPipelinePolicy
 {
+    private const string DevelopmentAccountName = "devstoreaccount1";
     private long _count;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _kinds = new(StringComparer.Ordinal);
 
@@ -67,7 +58,7 @@ public sealed class StorageRequestCounter : HttpPipelinePolicy
         var path = message.Request.Uri.Path.Trim('/');
         var segments = path.Split('/');
         // Path-style (emulator) URLs start with the account name.
-        if (segments.Length > 1 && segments[0] == StorageAccount.DevelopmentAccountName) segments = segments[1..];
+        if (segments.Length > 1 && segments[0] == DevelopmentAccountName) segments = segments[1..];
         var resource = segments.Length == 0 ? "" : segments[0];
         var paren = resource.IndexOf('(', StringComparison.Ordinal);
         if (paren > 0) resource = resource[..paren] + (resource.EndsWith("()", StringComparison.Ordinal) ? "()" : "(entity)");
@@ -79,7 +70,7 @@ public sealed class StorageRequestCounter : HttpPipelinePolicy
             // Async state machines are nested types named "<Method>d__N"; report the method that owns them.
             var owner = type?.DeclaringType is { } outer && type.Name.StartsWith('<') ? outer : type;
             var ns = owner?.Namespace ?? "";
-            if (ns.StartsWith("Reimburse.", StringComparison.Ordinal) && !ns.StartsWith("Reimburse.Storage", StringComparison.Ordinal))
+            if (ns.StartsWith("Reimburse.", StringComparison.Ordinal) && !ns.StartsWith("Reimburse.Functions.Hosting.Storage", StringComparison.Ordinal))
             {
                 var name = type!.Name.StartsWith('<') ? type.Name[1..type.Name.IndexOf('>', StringComparison.Ordinal)] : "";
                 if (name.Length == 0) name = frame.GetMethod()!.Name;
