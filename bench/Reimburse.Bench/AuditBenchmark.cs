@@ -37,7 +37,7 @@ public sealed class AuditBenchmark : IBenchmark
         Console.WriteLine($"audit bench: {claimCount:N0} claims × {EntriesPerClaim} entries = {claimCount * EntriesPerClaim:N0} claim-chain entries over {days} days ({claimsPerDay * EntriesPerClaim:N0} entries/day)");
 
         await using var azurite = await AzuriteInstance.StartAsync(cancellationToken: cancellationToken);
-        var storage = new ReimburseStorage(Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, ResourcePrefix = "bench", MaxRetries = 3, NetworkTimeoutSeconds = 120 }), new StorageRequestCounter());
+        var storage = ReimburseStorage.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, ResourcePrefix = "bench", MaxRetries = 3, NetworkTimeoutSeconds = 120 });
         await storage.EnsureCreatedAsync([], cancellationToken);
         var audit = new AuditStorage(storage);
         await audit.EnsureCreatedAsync(cancellationToken);
@@ -166,7 +166,7 @@ public sealed class AuditBenchmark : IBenchmark
         var writes = n / sw.Elapsed.TotalSeconds;
         sw.Restart();
         await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
-            await raw.GetEntityAsync("p" + (i % 50), i.ToString("D8", CultureInfo.InvariantCulture), cancellationToken: ct));
+            await raw.GetEntityAsync<TableEntity>("p" + (i % 50), i.ToString("D8", CultureInfo.InvariantCulture), cancellationToken: ct));
         var reads = n / sw.Elapsed.TotalSeconds;
         sw.Restart();
         const int batches = 100;
@@ -176,7 +176,7 @@ public sealed class AuditBenchmark : IBenchmark
         var batchRows = batches * 100 / sw.Elapsed.TotalSeconds;
         sw.Restart();
         var scanned = 0;
-        await foreach (var _ in raw.QueryAsync(null, 1000, cancellationToken: cancellationToken)) scanned++;
+        await foreach (var _ in raw.QueryAsync<TableEntity>((string?)null, 1000, cancellationToken: cancellationToken)) scanned++;
         var scan = scanned / sw.Elapsed.TotalSeconds;
         Console.WriteLine($"azurite raw: {writes:N0} single inserts/s, {reads:N0} point reads/s (16 concurrent), {batchRows:N0} rows/s in 100-row batches, {scan:N0} rows/s scanned ({scanned:N0} rows)");
     }

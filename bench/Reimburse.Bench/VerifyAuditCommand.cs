@@ -31,7 +31,7 @@ public sealed class VerifyAuditCommand : IBenchmark
             return 2;
         }
         DateTimeOffset? Time(string name) => Arg(name) is { } v ? DateTimeOffset.Parse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal) : null;
-        var storage = new ReimburseStorage(Options.Create(new StorageOptions { ConnectionString = connection, AccountName = account, ResourcePrefix = Arg("--prefix") ?? "", MaxRetries = 3, NetworkTimeoutSeconds = 120 }), new StorageRequestCounter());
+        var storage = ReimburseStorage.Create(new StorageOptions { ConnectionString = connection, AccountName = account, ResourcePrefix = Arg("--prefix") ?? "", MaxRetries = 3, NetworkTimeoutSeconds = 120 });
         var result = await new AuditVerifier(new AuditStorage(storage)).VerifyAsync(Time("--from"), Time("--to"), cancellationToken);
         Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         return result.Ok ? 0 : 1;

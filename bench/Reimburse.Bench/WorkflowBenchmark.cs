@@ -228,11 +228,11 @@ public sealed class WorkflowBenchmark : IBenchmark
         var lateness = timerIds.Select(id => (sender.RemindedWorkflowTime[id] - dueAt[id]).TotalMilliseconds / Speed).ToList();
 
         // Phase 3: Azurite's ceiling for the same operation mix, issued directly.
-        var sizes = await RowSizesAsync(new TableClient(azurite.Account, "benchclaims"), submittedAt.Keys.Take(10), cancellationToken);
+        var sizes = await RowSizesAsync(new TableClient(azurite.ConnectionString, "benchclaims"), submittedAt.Keys.Take(10), cancellationToken);
         var ceilingAppCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         azuriteProcess?.Refresh();
         var ceilingAzuriteCpu0 = azuriteProcess?.TotalProcessorTime ?? TimeSpan.Zero;
-        var (ceiling, ceilingRequests) = await CeilingAsync(azurite.Account, n, concurrency, sizes, cancellationToken);
+        var (ceiling, ceilingRequests) = await CeilingAsync(azurite.ConnectionString, n, concurrency, sizes, cancellationToken);
         var ceilingAppCpu = Process.GetCurrentProcess().TotalProcessorTime - ceilingAppCpu0;
         azuriteProcess?.Refresh();
         var ceilingAzuriteCpu = (azuriteProcess?.TotalProcessorTime ?? TimeSpan.Zero) - ceilingAzuriteCpu0;
@@ -344,19 +344,18 @@ public sealed class WorkflowBenchmark : IBenchmark
     /// (<see cref="TableUpsertBatcher"/>), then one batch: marker merge (If-Match) and the notification outcome merged into
     /// the Notify outbox row (as large as the app's); decisions — a batch each (two audit rows, five and four
     /// outbox rows). No reads: the app works from the rows it wrote. Returns claims/s and requests per claim.</summary>
-    private static async Task<(double ClaimsPerSecond, double RequestsPerClaim)> CeilingAsync(StorageAccount account, int n, int concurrency, RowSizes sizes, CancellationToken cancellationToken)
+    private static async Task<(double ClaimsPerSecond, double RequestsPerClaim)> CeilingAsync(string connectionString, int n, int concurrency, RowSizes sizes, CancellationToken cancellationToken)
     {
         var counter = new StorageRequestCounter();
-        var options = new StorageClientOptions();
-        options.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
-        var table = new TableClient(account, "ceilclaims", options);
-        var owners = new TableClient(account, "ceilowners", options);
-        var approvals = new TableClient(account, "ceilapprovals", options);
-        var ledger = new TableClient(account, "ceilledger", options);
+        var storage = ReimburseStorage.Create(new StorageOptions { ConnectionString = connectionString, MaxRetries = 3, NetworkTimeoutSeconds = 100 }, counter);
+        var table = storage.Table("ceilclaims");
+        var owners = storage.Table("ceilowners");
+        var approvals = storage.Table("ceilapprovals");
+        var ledger = storage.Table("ceilledger");
         var indexKinds = new[] { "claim", "actor", "action", "day", "dept" };
-        var index = indexKinds.ToDictionary(k => k, k => new TableClient(account, "ceilidx" + k, options));
-        var queue = new QueueClient(account, "ceil-queue", options);
-        var timers = new QueueClient(account, "ceil-timers", options);
+        var index = indexKinds.ToDictionary(k => k, k => storage.Table("ceilidx" + k));
+        var queue = storage.Queue("ceil-queue");
+        var timers = storage.Queue("ceil-timers");
         foreach (var t in new[] { table, owners, approvals, ledger }.Concat(index.Values)) await t.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await timers.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
@@ -390,9 +389,9 @@ public sealed class WorkflowBenchmark : IBenchmark
                 await queue.SendMessageAsync(pk, cancellationToken: cancellationToken);
                 var created = await table.SubmitCheckedTransactionAsync([new(TableTransactionActionType.Add, Row(pk, "claim", pad)), Audit("claim.created", "emp"),
                     new(TableTransactionActionType.UpsertMerge, Marker())], cancellationToken);
-                var etag = created[0].ETag;
+                var etag = created.Value[0].Headers.ETag ?? default;
                 await owners.UpsertEntityAsync(Row("owner-" + i % 240, pk, "i"), TableUpdateMode.Replace, cancellationToken);
-                var got = await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), cancellationToken);
+                var got = (await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), cancellationToken)).Value;
                 foreach (var m in got) await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, cancellationToken);
 
                 async Task Change(string[] actions, string actor, int effects)
@@ -403,7 +402,7 @@ public sealed class WorkflowBenchmark : IBenchmark
                     for (var o = 0; o < effects; o++) batch.Add(new(TableTransactionActionType.Add, Row(pk, $"outbox-{outbox:D10}-{o:D3}", outboxPad)));
                     batch.Add(new(TableTransactionActionType.UpsertMerge, Marker()));
                     var results = await table.SubmitCheckedTransactionAsync(batch, cancellationToken);
-                    (etag, marker) = (results[0].ETag, results[^1].ETag);
+                    (etag, marker) = (results.Value[0].Headers.ETag ?? default, results.Value[^1].Headers.ETag ?? default);
                 }
                 async Task Dispatch(Func<Task> effect, string[] approvers, int notifyRows)
                 {
@@ -445,7 +444,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var delivery = new List<int>();
         foreach (var id in claimIds)
         {
-            await foreach (var e in claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id}"), cancellationToken: cancellationToken))
+            await foreach (var e in claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id}"), cancellationToken: cancellationToken))
             {
                 var kind = e.RowKey.StartsWith("audit-", StringComparison.Ordinal) ? "audit" : e.RowKey.StartsWith("outbox-", StringComparison.Ordinal) ? "outbox" : e.RowKey;
                 if (e.GetString("Delivery") is { } d)

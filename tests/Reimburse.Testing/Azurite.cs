@@ -1,13 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Azure;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-
 using Xunit;
 
 namespace Reimburse.Testing;
@@ -16,8 +9,9 @@ namespace Reimburse.Testing;
 /// <remarks>Set REIMBURSE_TEST_STORAGE to a connection string to use an Azurite that is already running.</remarks>
 public sealed class AzuriteInstance : IAsyncDisposable
 {
-    public const string DevAccount = StorageAccount.DevelopmentAccountName;
-    public const string DevKey = StorageAccount.DevelopmentAccountKey;
+    /// <summary>Azurite's well-known development account (documented, not a secret).</summary>
+    public const string DevAccount = "devstoreaccount1";
+    public const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private Process? _process;
     private readonly string? _location;
@@ -36,7 +30,6 @@ public sealed class AzuriteInstance : IAsyncDisposable
     public int BlobPort { get; }
     public int QueuePort { get; }
     public int TablePort { get; }
-    public StorageAccount Account => StorageAccount.Parse(ConnectionString);
     /// <summary>The emulator's process id when this instance started it (benchmarks read its CPU time).</summary>
     public int? ProcessId => _process?.Id;
 
@@ -160,7 +153,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
 {
     public AzuriteInstance Azurite { get; private set; } = null!;
     public string ConnectionString => Azurite.ConnectionString;
-    public StorageAccount Account => Azurite.Account;
 
     public async Task InitializeAsync() => Azurite = await AzuriteInstance.StartAsync().ConfigureAwait(false);
 

@@ -1,3 +1,4 @@
+using Reimburse.Functions.Hosting;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -48,7 +49,7 @@ public sealed class IntakeBenchmark : IBenchmark
 
             var rate = n / sw.Elapsed.TotalSeconds;
             var perClaim = (after.StorageRequests - before.StorageRequests) / (double)n;
-            var ceiling = await CeilingAsync(azurite.Account, n, c, cancellationToken);
+            var ceiling = await CeilingAsync(azurite.ConnectionString, n, c, cancellationToken);
 
             latencies.Sort();
             Console.WriteLine();
@@ -66,11 +67,11 @@ public sealed class IntakeBenchmark : IBenchmark
         // Phase 2: the pipeline drains what phase 1 queued (claim-submitted handler), measured on its own.
         await using (var app = await AppUnderTest.StartAsync(azurite.ConnectionString, prefix, standalone: true, cancellationToken))
         {
-            var queue = new QueueClient(azurite.Account, prefix + "claim-submitted");
+            var queue = ReimburseStorage.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, ResourcePrefix = prefix }).ClaimSubmitted;
             var before = await app.DiagnosticsAsync(cancellationToken);
             var total = n + warmup;
             var sw = Stopwatch.StartNew();
-            while (await queue.GetApproximateMessageCountAsync(cancellationToken) > 0 && sw.Elapsed < TimeSpan.FromMinutes(5))
+            while ((await queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount > 0 && sw.Elapsed < TimeSpan.FromMinutes(5))
             {
                 await Task.Delay(200, cancellationToken);
             }
@@ -108,12 +109,12 @@ public sealed class IntakeBenchmark : IBenchmark
     }
 
     /// <summary>The intake's storage mix issued directly: queue put + claim/audit batch + index upsert per claim.</summary>
-    private static async Task<double> CeilingAsync(StorageAccount account, int n, int concurrency, CancellationToken cancellationToken)
+    private static async Task<double> CeilingAsync(string connectionString, int n, int concurrency, CancellationToken cancellationToken)
     {
-        var p = "c" + Guid.NewGuid().ToString("N")[..8];
-        var queue = new QueueClient(account, p + "q");
-        var claims = new TableClient(account, p + "claims");
-        var index = new TableClient(account, p + "index");
+        var storage = ReimburseStorage.Create(new StorageOptions { ConnectionString = connectionString, ResourcePrefix = "c" + Guid.NewGuid().ToString("N")[..8] });
+        var queue = storage.Queue("q");
+        var claims = storage.Table("claims");
+        var index = storage.Table("index");
         await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await claims.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await index.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
@@ -126,7 +127,7 @@ public sealed class IntakeBenchmark : IBenchmark
             while ((i = Interlocked.Increment(ref next)) < n)
             {
                 var id = Guid.NewGuid().ToString("N");
-                await queue.SendMessageAsync(Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new { claimId = id })), cancellationToken: cancellationToken);
+                await queue.SendMessageAsync(JsonSerializer.Serialize(new { claimId = id }), cancellationToken: cancellationToken);
                 await claims.SubmitCheckedTransactionAsync(
                 [
                     new(TableTransactionActionType.Add, new TableEntity(id, "claim") { ["Data"] = payload }),

@@ -65,19 +65,19 @@ public sealed class RecordingNotificationChannel(ReimburseStorage storage) : INo
     }
 
     /// <summary>Every key delivered for the app with this storage prefix (one row each).</summary>
-    public static Task<List<TableEntity>> ReadAllAsync(StorageAccount account, string prefix, CancellationToken cancellationToken = default) =>
-        ReadAsync(account, prefix + Table, cancellationToken);
+    public static Task<List<TableEntity>> ReadAllAsync(TableServiceClient tables, string prefix, CancellationToken cancellationToken = default) =>
+        ReadAsync(tables, prefix + Table, cancellationToken);
 
     /// <summary>Every repeated delivery of a key already delivered.</summary>
-    public static Task<List<TableEntity>> ReadDuplicatesAsync(StorageAccount account, string prefix, CancellationToken cancellationToken = default) =>
-        ReadAsync(account, prefix + DuplicatesTable, cancellationToken);
+    public static Task<List<TableEntity>> ReadDuplicatesAsync(TableServiceClient tables, string prefix, CancellationToken cancellationToken = default) =>
+        ReadAsync(tables, prefix + DuplicatesTable, cancellationToken);
 
-    private static async Task<List<TableEntity>> ReadAsync(StorageAccount account, string table, CancellationToken cancellationToken)
+    private static async Task<List<TableEntity>> ReadAsync(TableServiceClient tables, string table, CancellationToken cancellationToken)
     {
         var list = new List<TableEntity>();
         try
         {
-            await foreach (var e in new TableClient(account, table).QueryAsync(cancellationToken: cancellationToken))
+            await foreach (var e in tables.GetTableClient(table).QueryAsync<TableEntity>(cancellationToken: cancellationToken))
             {
                 list.Add(e);
             }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,7 +60,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         var done = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "approved", ct);
         Assert.Equal("completed", done.GetProperty("runtimeStatus").GetString());
         await chan.WaitForStatusAsync(id, "Approved", ct);
-        var ledger = await WaitForAsync(() => WorkflowTestKit.LedgerAsync(azurite.Account, app.Prefix, ct), l => l.Count >= 1, ct);
+        var ledger = await WaitForAsync(() => WorkflowTestKit.LedgerAsync(new TableServiceClient(azurite.ConnectionString), app.Prefix, ct), l => l.Count >= 1, ct);
         Assert.Equal(id, Assert.Single(ledger).GetString("ClaimId"));
         var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
         Assert.Null(AuditChain.FindFirstBroken(chain));
@@ -339,7 +340,7 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
     }
 
     internal static async Task<List<Azure.Data.Tables.TableEntity>> WaitForNotificationsAsync(ReimburseApp app, string claimId, int count, CancellationToken ct) =>
-        await WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
+        await WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Tables, app.Prefix, ct)).Where(n => n.PartitionKey == claimId).ToList(),
             l => l.Count >= count, ct);
 
     internal static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, CancellationToken ct)

@@ -44,7 +44,7 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
     private static async Task<List<(TableEntity Row, List<DeliveryRecord> Records)>> DeliveredRowsAsync(ReimburseApp app, string id, CancellationToken ct)
     {
         var list = new List<(TableEntity, List<DeliveryRecord>)>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {WorkflowRows.OutboxPrefix} and RowKey lt {WorkflowRows.OutboxPrefix + "~"}"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {WorkflowRows.OutboxPrefix} and RowKey lt {WorkflowRows.OutboxPrefix + "~"}"), cancellationToken: ct))
         {
             if (e.GetString("Type") == nameof(Notify) && e.GetString(WorkflowNotifications.DeliveryProperty) is { } json)
             {
@@ -93,7 +93,7 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
         await app.Services.GetRequiredService<ClaimDispatcher>().DispatchAsync(id, ct);
 
         Assert.Equal(1, channel.Attempts[record.Notification.IdempotencyKey]);
-        var marker = await app.Storage.Claims.GetEntityAsync(id, ClaimStore.DispatchRowKey, cancellationToken: ct);
+        var marker = (await app.Storage.Claims.GetEntityAsync<TableEntity>(id, ClaimStore.DispatchRowKey, cancellationToken: ct)).Value;
         Assert.False(marker.GetBoolean(ClaimStore.DispatchPendingProperty));
         Assert.Empty(await app.Services.GetRequiredService<NotificationStore>().ListRecentAsync(50, id, ct));
     }

@@ -64,7 +64,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
             // A notification a channel accepted from a process killed before the outcome was written (measured: requests
             // still in flight at the kill) goes out again once the lease is over: at least once, receivers deduplicate by
             // key. Reported, not failed; without a crash the other tests require zero.
-            await AssertExactlyOnceAsync(azurite.Account, prefix, ids, ct, duplicatesAllowed: true);
+            await AssertExactlyOnceAsync(new TableServiceClient(azurite.ConnectionString), prefix, ids, ct, duplicatesAllowed: true);
             await stop.CancelAsync();
             await Task.WhenAll(approvers);
         }
@@ -92,7 +92,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
             var ids = (await Task.WhenAll(Enumerable.Range(0, 30).Select(i => WorkflowTestKit.SubmitAsync(submitters[i % 3], 200 + i, cancellationToken: ct)))).ToList();
 
             await WaitAllApprovedAsync(() => Task.FromResult(submitters[0]), ids, ct);
-            await AssertExactlyOnceAsync(azurite.Account, prefix, ids, ct);
+            await AssertExactlyOnceAsync(new TableServiceClient(azurite.ConnectionString), prefix, ids, ct);
             await stop.CancelAsync();
             await Task.WhenAll(approvers);
         }
@@ -173,18 +173,18 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
 
     /// <summary>Per claim: one ledger row, the four notifications (line manager, both finance officers, claimant) once each,
     /// two approvals and one completion in an intact audit chain. Checked again after a pause, so late duplicates show.</summary>
-    private async Task AssertExactlyOnceAsync(StorageAccount account, string prefix, IReadOnlyList<string> ids, CancellationToken ct, bool duplicatesAllowed = false)
+    private async Task AssertExactlyOnceAsync(TableServiceClient tables, string prefix, IReadOnlyList<string> ids, CancellationToken ct, bool duplicatesAllowed = false)
     {
         var expectedNotifications = ids.Count * 4;
-        await WorkflowApiTests.WaitForAsync(async () => (await WorkflowTestKit.LedgerAsync(account, prefix, ct)).Count, n => n >= ids.Count, ct);
-        await WorkflowApiTests.WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(account, prefix, ct)).Count(n => ids.Contains(n.PartitionKey)), n => n >= expectedNotifications, ct);
+        await WorkflowApiTests.WaitForAsync(async () => (await WorkflowTestKit.LedgerAsync(tables, prefix, ct)).Count, n => n >= ids.Count, ct);
+        await WorkflowApiTests.WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(tables, prefix, ct)).Count(n => ids.Contains(n.PartitionKey)), n => n >= expectedNotifications, ct);
         await Task.Delay(2500, ct); // longer than the sweeper's pick-up time: anything left over would be re-dispatched now
 
-        var ledger = await WorkflowTestKit.LedgerAsync(account, prefix, ct);
+        var ledger = await WorkflowTestKit.LedgerAsync(tables, prefix, ct);
         Assert.Equal(ids.Order(), ledger.Select(l => l.GetString("ClaimId")!).Order());
-        var sent = (await RecordingNotificationChannel.ReadAllAsync(account, prefix, ct)).Where(n => ids.Contains(n.PartitionKey)).ToList();
+        var sent = (await RecordingNotificationChannel.ReadAllAsync(tables, prefix, ct)).Where(n => ids.Contains(n.PartitionKey)).ToList();
         Assert.Equal(expectedNotifications, sent.Count);
-        var repeated = (await RecordingNotificationChannel.ReadDuplicatesAsync(account, prefix, ct)).Count(n => ids.Contains(n.PartitionKey));
+        var repeated = (await RecordingNotificationChannel.ReadDuplicatesAsync(tables, prefix, ct)).Count(n => ids.Contains(n.PartitionKey));
         output.WriteLine($"notifications delivered: {sent.Count} keys, {repeated} repeated deliveries");
         if (!duplicatesAllowed)
         {
@@ -195,11 +195,11 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
             var kinds = group.Select(n => $"{n.GetString("Template")}/{StepOf(n)}/{n.GetString("Recipients")}").Order().ToList();
             Assert.Equal(["approval-requested/0/mgr-wong", "approval-requested/1/fin-cheung", "approval-requested/1/fin-lam", "claim-approved//emp-chan"], kinds);
         }
-        var claims = new TableClient(account, prefix + "claims");
+        var claims = tables.GetTableClient(prefix + "claims");
         foreach (var id in ids)
         {
             var chain = new List<AuditEntry>();
-            await foreach (var e in claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {ClaimStore.AuditRowPrefix} and RowKey lt {ClaimStore.AuditRowPrefix + "~"}"), cancellationToken: ct))
+            await foreach (var e in claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {ClaimStore.AuditRowPrefix} and RowKey lt {ClaimStore.AuditRowPrefix + "~"}"), cancellationToken: ct))
             {
                 chain.Add(AuditEntityMapper.FromEntity(e));
             }

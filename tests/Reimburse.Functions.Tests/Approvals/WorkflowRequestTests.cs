@@ -37,7 +37,7 @@ public sealed class WorkflowRequestTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", null, 1, 0, ct)).StatusCode);
         await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Waiting().Contains("fin-lam"), ct);
         var stepZero = new List<ScheduleTimer>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
         {
             if (WorkflowRows.ReadEffect(e) is ScheduleTimer t) stepZero.Add(t);
         }

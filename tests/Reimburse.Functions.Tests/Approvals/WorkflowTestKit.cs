@@ -144,10 +144,10 @@ public static class WorkflowTestKit
         }
     }
 
-    public static async Task<List<TableEntity>> LedgerAsync(StorageAccount account, string prefix, CancellationToken cancellationToken = default)
+    public static async Task<List<TableEntity>> LedgerAsync(TableServiceClient tables, string prefix, CancellationToken cancellationToken = default)
     {
         var list = new List<TableEntity>();
-        await foreach (var e in new TableClient(account, prefix + "ledger").QueryAsync(cancellationToken: cancellationToken))
+        await foreach (var e in tables.GetTableClient(prefix + "ledger").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
             list.Add(e);
         }

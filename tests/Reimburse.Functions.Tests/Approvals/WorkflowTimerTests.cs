@@ -26,7 +26,7 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
     private ReimburseApp NewApp(double speed = Fast) => new(azurite, WorkflowTestKit.AppSettings(speed), WorkflowTestKit.UseRecordingChannel);
 
     private static async Task<List<TableEntity>> SentAsync(ReimburseApp app, string id, CancellationToken ct) =>
-        (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Account, app.Prefix, ct)).Where(n => n.PartitionKey == id).ToList();
+        (await RecordingNotificationChannel.ReadAllAsync(app.Storage.Tables, app.Prefix, ct)).Where(n => n.PartitionKey == id).ToList();
 
     private static string? Step(TableEntity n) => JsonDocument.Parse(n.GetString("Data")!).RootElement.TryGetProperty("step", out var s) ? s.GetString() : null;
 
@@ -106,7 +106,7 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
         var id = await WorkflowTestKit.SubmitAsync(chan, 130m, cancellationToken: ct);
         await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-reminder"), ct);
         var outbox = new List<TableEntity>();
-        await foreach (var e in app.Storage.Claims.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
+        await foreach (var e in app.Storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
         {
             outbox.Add(e);
         }

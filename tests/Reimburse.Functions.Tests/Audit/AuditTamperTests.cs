@@ -59,7 +59,7 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         var ct = TestTimeout.Token();
         var (app, auditor, id) = await StartAsync(azurite, ct);
         await using var _app = app;
-        var row = await Claims(app).GetEntityAsync(id, ClaimStore.AuditRowKey(2), cancellationToken: ct);
+        var row = (await Claims(app).GetEntityAsync<TableEntity>(id, ClaimStore.AuditRowKey(2), cancellationToken: ct)).Value;
         row["Details"] = ((string)row["Details"]!).Replace("268.50", "2268.50");
         await Claims(app).UpsertEntityAsync(row, TableUpdateMode.Replace, ct);
 
@@ -83,8 +83,8 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         var ct = TestTimeout.Token();
         var (app, auditor, id) = await StartAsync(azurite, ct);
         await using var _app = app;
-        var a = await Claims(app).GetEntityAsync(id, ClaimStore.AuditRowKey(2), cancellationToken: ct);
-        var b = await Claims(app).GetEntityAsync(id, ClaimStore.AuditRowKey(3), cancellationToken: ct);
+        var a = (await Claims(app).GetEntityAsync<TableEntity>(id, ClaimStore.AuditRowKey(2), cancellationToken: ct)).Value;
+        var b = (await Claims(app).GetEntityAsync<TableEntity>(id, ClaimStore.AuditRowKey(3), cancellationToken: ct)).Value;
         (a.RowKey, b.RowKey) = (b.RowKey, a.RowKey);
         await Claims(app).UpsertEntityAsync(a, TableUpdateMode.Replace, ct);
         await Claims(app).UpsertEntityAsync(b, TableUpdateMode.Replace, ct);
@@ -110,8 +110,8 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         var (app, auditor, id) = await StartAsync(azurite, ct);
         await using var _app = app;
         await app.Services.GetRequiredService<AuditDigester>().WriteAsync(DateOnly.FromDateTime(DateTime.UtcNow), DateTimeOffset.UtcNow, ct);
-        var third = await Claims(app).GetEntityAsync(id, ClaimStore.AuditRowKey(3), cancellationToken: ct);
-        var claimRow = await Claims(app).GetEntityAsync(id, ClaimStore.ClaimRowKey, cancellationToken: ct);
+        var third = (await Claims(app).GetEntityAsync<TableEntity>(id, ClaimStore.AuditRowKey(3), cancellationToken: ct)).Value;
+        var claimRow = (await Claims(app).GetEntityAsync<TableEntity>(id, ClaimStore.ClaimRowKey, cancellationToken: ct)).Value;
         claimRow["AuditSeq"] = 3L;
         claimRow["AuditHead"] = third["Hash"];
         await Claims(app).UpsertEntityAsync(claimRow, TableUpdateMode.Replace, ct);
@@ -135,7 +135,7 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         var anchors = app.AuditStorage().Anchors;
         var blob = JsonNode.Parse(((await anchors.GetBlobClient(AuditDigester.BlobName(day)).DownloadContentAsync(ct)).Value).Content.ToString())!;
         blob["heads"]![0]!["hash"] = new string('a', 64);
-        await anchors.UploadAsync(AuditDigester.BlobName(day), BinaryData.FromString(blob.ToJsonString()), cancellationToken: ct);
+        await anchors.GetBlobClient(AuditDigester.BlobName(day)).UploadAsync(BinaryData.FromString(blob.ToJsonString()), overwrite: true, cancellationToken: ct);
 
         var result = await auditor.VerifyAsync(ct);
 
@@ -154,7 +154,7 @@ public sealed class AuditTamperTests(AzuriteFixture azurite)
         await using var _app = app;
         var log = app.AuditStorage().AccessLog;
         TableEntity? first = null;
-        await foreach (var e in log.QueryAsync($"RowKey eq '{ClaimStore.AuditRowKey(1)}'", cancellationToken: ct))
+        await foreach (var e in log.QueryAsync<TableEntity>($"RowKey eq '{ClaimStore.AuditRowKey(1)}'", cancellationToken: ct))
         {
             first = e;
             break;

@@ -1,3 +1,5 @@
+using Azure.Storage.Blobs.Models;
+using Azure.Data.Tables;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -63,7 +65,7 @@ public sealed class ReceiptUploadTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.Accepted, a.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, b.StatusCode);
-        var blobs = await app.Storage.Receipts.ListAsync(cancellationToken: ct).ToListAsync(ct);
+        var blobs = await app.Storage.Receipts.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: null, cancellationToken: ct).ToListAsync(ct);
         var blob = Assert.Single(blobs);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png)), blob.Name);
     }
@@ -127,8 +129,8 @@ public sealed class ReceiptUploadTests(AzuriteFixture azurite)
         var problem = await response.JsonAsync(ct);
         Assert.True(problem.GetProperty("errors").TryGetProperty("receipts[1]", out var err), because);
         Assert.Contains(name, err[0].GetString());
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
-        Assert.Empty(await app.Storage.Receipts.ListAsync(cancellationToken: ct).ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Receipts.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: null, cancellationToken: ct).ToListAsync(ct));
     }
 
     [Fact]
@@ -144,7 +146,7 @@ public sealed class ReceiptUploadTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await response.JsonAsync(ct)).GetProperty("errors").TryGetProperty("receipts", out _));
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
     }
 
     [Fact]
@@ -159,6 +161,6 @@ public sealed class ReceiptUploadTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.True((await response.JsonAsync(ct)).GetProperty("errors").TryGetProperty("receipts[0]", out _));
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
     }
 }

@@ -87,8 +87,8 @@ public sealed class SubmitClaimTests(AzuriteFixture azurite)
         {
             Assert.True(errors.TryGetProperty(field, out _), $"missing error for {field}: {errors}");
         }
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
-        Assert.Equal(0, await app.Storage.ClaimSubmitted.GetApproximateMessageCountAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
+        Assert.Equal(0, (await app.Storage.ClaimSubmitted.GetPropertiesAsync(ct)).Value.ApproximateMessagesCount);
     }
 
     [Theory]
@@ -110,7 +110,7 @@ public sealed class SubmitClaimTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.JsonAsync(ct);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class SubmitClaimTests(AzuriteFixture azurite)
         {
             Assert.True(errors.TryGetProperty(f, out _), f);
         }
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class SubmitClaimTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
         Assert.Equal((await first.JsonAsync(ct)).GetProperty("id").GetString(), (await second.JsonAsync(ct)).GetProperty("id").GetString());
         Assert.Equal((HttpStatusCode)422, different.StatusCode);
-        var claimRows = await app.Storage.Claims.QueryAsync("RowKey eq 'claim'").ToListAsync(ct);
+        var claimRows = await app.Storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'").ToListAsync(ct);
         Assert.Single(claimRows);
     }
 
@@ -178,7 +178,7 @@ public sealed class SubmitClaimTests(AzuriteFixture azurite)
         }));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
-        Assert.Single(await app.Storage.Claims.QueryAsync("RowKey eq 'claim'").ToListAsync(ct));
+        Assert.Single(await app.Storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'").ToListAsync(ct));
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         var ct = TestTimeout.Token();
         await using var app = new ReimburseApp(azurite);
         await app.StartAsync(ct);
-        await app.Storage.Inbox.UploadAsync("emp-chan/x.png", new BinaryData(TestFiles.Png(5)), cancellationToken: ct);
+        await app.Storage.Inbox.GetBlobClient("emp-chan/x.png").UploadAsync(new BinaryData(TestFiles.Png(5)), overwrite: true, cancellationToken: ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
         string? id = null;
         while (id is null)
@@ -80,14 +80,14 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         await app.StartAsync(ct);
         var content = reason == "unknown-user" ? TestFiles.Png(6) : "just some text, not an image"u8.ToArray();
 
-        await app.Storage.Inbox.UploadAsync(path, new BinaryData(content), cancellationToken: ct);
+        await app.Storage.Inbox.GetBlobClient(path).UploadAsync(new BinaryData(content), overwrite: true, cancellationToken: ct);
 
         BlobProperties? quarantined = null;
         while (quarantined is null)
         {
             if (await app.Storage.Quarantine.GetBlobClient(path).ExistsAsync(ct))
             {
-                quarantined = await app.Storage.Quarantine.GetPropertiesAsync(path, ct);
+                quarantined = (await app.Storage.Quarantine.GetBlobClient(path).GetPropertiesAsync(cancellationToken: ct)).Value;
             }
             else
             {
@@ -97,6 +97,6 @@ public sealed class ReceiptDropTests(AzuriteFixture azurite)
         Assert.Equal(reason, quarantined.Metadata["reason"]);
         Assert.Equal(content, ((await app.Storage.Quarantine.GetBlobClient(path).DownloadContentAsync(ct)).Value).Content.ToArray());
         Assert.False(await app.Storage.Inbox.GetBlobClient(path).ExistsAsync(ct));
-        Assert.Empty(await app.Storage.Claims.QueryAsync().ToListAsync(ct));
+        Assert.Empty(await app.Storage.Claims.QueryAsync<TableEntity>().ToListAsync(ct));
     }
 }

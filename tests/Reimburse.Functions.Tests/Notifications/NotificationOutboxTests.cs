@@ -1,3 +1,4 @@
+using Reimburse.Functions.Hosting.Storage;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -255,7 +256,7 @@ public sealed class NotificationOutboxTests(AzuriteFixture azurite)
         var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
         var services = new ServiceCollection().AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(config).AddLogging().AddSingleton(TimeProvider.System)
             .AddSingleton(Options.Create(new Reimburse.Functions.Hosting.StorageOptions { ConnectionString = azurite.ConnectionString }))
-            .AddSingleton<Reimburse.Functions.Hosting.Storage.StorageRequestCounter>().AddSingleton<Reimburse.Functions.Hosting.ReimburseStorage>().AddNotifications();
+            .AddReimburseStorage().AddNotifications();
         using var sp = services.BuildServiceProvider();
 
         var active = NotificationDeliverer.ActiveChannels(sp.GetServices<INotificationChannel>(), sp.GetRequiredService<LogChannel>());

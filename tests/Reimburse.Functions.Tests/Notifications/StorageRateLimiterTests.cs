@@ -16,8 +16,8 @@ namespace Reimburse.Tests.Notifications;
 public sealed class StorageRateLimiterTests(AzuriteFixture azurite)
 {
     /// <summary>A limiter as one app instance would have it: its own store and clients, the shared table.</summary>
-    private StorageDingTalkRateLimiter Instance(string prefix) => new(new NotificationStore(new ReimburseStorage(
-        Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, ResourcePrefix = prefix }), new StorageRequestCounter())));
+    private StorageDingTalkRateLimiter Instance(string prefix) => new(new NotificationStore(ReimburseStorage.Create(
+        new StorageOptions { ConnectionString = azurite.ConnectionString, ResourcePrefix = prefix })));
 
     [Fact]
     public async Task ReserveAsync_TwoInstancesShareOneRobot_NoMinuteWindowHoldsMoreThan20()

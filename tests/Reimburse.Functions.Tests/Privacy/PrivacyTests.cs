@@ -55,7 +55,7 @@ public sealed class PrivacyTests(AzuriteFixture azurite)
         await app.StartAsync(ct);
         var now = DateTimeOffset.UtcNow;
         var receipt = ReceiptRef.Create(new string('b', 64), "image/png", 10, "old.png");
-        await app.Storage.Receipts.UploadAsync(receipt.Sha256, BinaryData.FromBytes(TestFiles.Png(3)), cancellationToken: ct);
+        await app.Storage.Receipts.GetBlobClient(receipt.Sha256).UploadAsync(BinaryData.FromBytes(TestFiles.Png(3)), overwrite: true, cancellationToken: ct);
         var old = await app.SeedClaimAsync("emp-chan", "sales", 1, ct, createdAt: now.AddYears(-7).AddDays(-1), description: "Dinner with Mr Wong, HKID A123456(7)", receipts: [receipt]);
         var young = await app.SeedClaimAsync("emp-chan", "sales", 1, ct, createdAt: now.AddYears(-6), description: "Still needed");
         var store = app.Services.GetRequiredService<ClaimStore>();

@@ -91,7 +91,7 @@ public sealed class ReceiptPipelineTests(AzuriteFixture azurite)
         var finding = Assert.Single(claim.GetProperty("findings").EnumerateArray(), f => f.GetProperty("code").GetString() == "ReceiptAmountMismatch");
         Assert.Contains(receipt.Truth.Total.ToString(System.Globalization.CultureInfo.InvariantCulture), finding.GetProperty("onReceipt").GetString());
         // The risk model scored the claim with what OCR read (its top reasons may be others).
-        var row = await app.Storage.Claims.GetEntityAsync(id, "claim", cancellationToken: ct);
+        var row = (await app.Storage.Claims.GetEntityAsync<TableEntity>(id, "claim", cancellationToken: ct)).Value;
         using var facts = JsonDocument.Parse(row.GetString("RiskFacts")!);
         Assert.Equal(receipt.Truth.Total, facts.RootElement.GetProperty("receipts")[0].GetProperty("total").GetDecimal());
     }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +31,7 @@ public sealed class DemoHistoryTests(AzuriteFixture azurite)
             Assert.Equal("Approved", c.GetProperty("status").GetString());
             Assert.Equal("emp-chan", c.GetProperty("ownerId").GetString());
         });
-        var total = (await app.Storage.Claims.QueryAsync("RowKey eq 'claim'").ToListAsync(ct)).Count;
+        var total = (await app.Storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'").ToListAsync(ct)).Count;
         Assert.True(total > 10, $"only {total} history claims");
 
         var again = await app.Services.GetRequiredService<Reimburse.Functions.Company.DemoHistorySeeder>().SeedAsync(ct);

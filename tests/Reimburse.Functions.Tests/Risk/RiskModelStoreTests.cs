@@ -21,7 +21,7 @@ public sealed class RiskModelStoreTests(AzuriteFixture azurite)
         .ToArray();
 
     private RiskModelStore NewStore() =>
-        new(new BlobContainerClient(azurite.Account, AzuriteInstance.UniqueName("risk")), new FakeClock(new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero)), NullLogger<RiskModelStore>.Instance);
+        new(new BlobContainerClient(azurite.ConnectionString, AzuriteInstance.UniqueName("risk")), new FakeClock(new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero)), NullLogger<RiskModelStore>.Instance);
 
     private static RiskModel Model(int seed, int minute) =>
         RiskModel.Train(Rows, new IsolationForestOptions(seed, 10, 32), new DateTimeOffset(2026, 11, 22, 2, minute, 0, TimeSpan.Zero), RiskModelSource.Synthetic, "harbour");

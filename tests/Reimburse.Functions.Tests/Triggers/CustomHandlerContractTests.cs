@@ -142,7 +142,7 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
         var ct = TestTimeout.Token();
         await using var app = HostedApp(azurite);
         var client = await app.StartAsync(ct);
-        await app.Storage.Inbox.UploadAsync("emp-lee/taxi.png", new BinaryData(TestFiles.Png(11)), cancellationToken: ct);
+        await app.Storage.Inbox.GetBlobClient("emp-lee/taxi.png").UploadAsync(new BinaryData(TestFiles.Png(11)), overwrite: true, cancellationToken: ct);
         var ev = new[]
         {
             new
@@ -162,7 +162,7 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
         var response = await client.SendAsync(Invocation("ReceiptDropped", QueuePayload(msg)), ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var rows = await app.Storage.Claims.QueryAsync("RowKey eq 'claim'").ToListAsync(ct);
+        var rows = await app.Storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'").ToListAsync(ct);
         var draft = Assert.Single(rows);
         Assert.Equal("emp-lee", draft.GetString("OwnerId"));
         Assert.Equal("Draft", draft.GetString("Status"));
