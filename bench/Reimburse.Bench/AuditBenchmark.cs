@@ -8,12 +8,7 @@ using Reimburse.Core.Claims;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 

@@ -3,13 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Hosting;
-using Azure;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Bench;
 

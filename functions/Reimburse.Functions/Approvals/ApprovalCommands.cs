@@ -1,13 +1,7 @@
 using Reimburse.Core.Approvals;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Claims;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 

@@ -5,13 +5,7 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 

@@ -2,12 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;

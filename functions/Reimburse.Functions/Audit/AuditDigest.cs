@@ -7,10 +7,8 @@ using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
+
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
@@ -120,7 +118,7 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
         var since = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
         var heads = new List<DigestHead>();
         await foreach (var e in storage.Claims.QueryAsync<TableEntity>($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")} and Timestamp ge datetime'{since}'",
-            select: ["AuditSeq", "AuditHead"], cancellationToken: cancellationToken))
+            select: StorageClientExtensions.WithKeys(["AuditSeq", "AuditHead"]), cancellationToken: cancellationToken))
         {
             if (e.GetInt64("AuditSeq") is { } seq and > 0 && e.GetString("AuditHead") is { } hash)
             {
@@ -130,7 +128,7 @@ public sealed partial class AuditDigester(AuditStorage storage, ILogger<AuditDig
         var first = AccessLog.ChainPrefix(day);
         await foreach (var e in storage.AccessLog.QueryAsync<TableEntity>(
             $"PartitionKey ge {TableClient.CreateQueryFilter($"{first}")} and PartitionKey lt {TableClient.CreateQueryFilter($"{"acc-~"}")} and RowKey eq {TableClient.CreateQueryFilter($"{AccessLog.HeadRowKey}")}",
-            select: ["Seq", "Hash"], cancellationToken: cancellationToken))
+            select: StorageClientExtensions.WithKeys(["Seq", "Hash"]), cancellationToken: cancellationToken))
         {
             if (e.GetInt64("Seq") is { } seq && e.GetString("Hash") is { } hash)
             {

@@ -4,12 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;

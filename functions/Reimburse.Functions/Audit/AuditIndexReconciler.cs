@@ -1,12 +1,7 @@
 using System.Globalization;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
@@ -40,7 +35,7 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
             filter += $" and Timestamp ge datetime'{t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture)}'";
         }
         var changed = new List<(string Id, string Department, long AuditSeq)>();
-        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Department", "AuditSeq"], cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: StorageClientExtensions.WithKeys(["Department", "AuditSeq"]), cancellationToken: cancellationToken))
         {
             changed.Add((e.PartitionKey, e.GetString("Department") ?? "", e.GetInt64("AuditSeq") ?? 0));
         }
@@ -50,7 +45,7 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
         // here — not every claim changed in the window, which rewrote every entry about six times over.
         var markers = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         await foreach (var m in storage.Claims.QueryAsync<TableEntity>(filter.Replace($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}", $"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.DispatchRowKey}")}", StringComparison.Ordinal),
-            select: [ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty], cancellationToken: cancellationToken))
+            select: StorageClientExtensions.WithKeys([ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty]), cancellationToken: cancellationToken))
         {
             markers[m.PartitionKey] = m;
         }

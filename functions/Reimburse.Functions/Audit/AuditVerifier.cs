@@ -2,13 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Reimburse.Core.Audit;
 using Reimburse.Functions.Claims;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 

@@ -1,12 +1,7 @@
 using System.Globalization;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Hosting;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Claims;

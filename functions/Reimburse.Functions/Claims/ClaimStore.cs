@@ -5,10 +5,6 @@ using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Hosting;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Claims;

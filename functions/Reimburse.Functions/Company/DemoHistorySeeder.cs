@@ -9,12 +9,7 @@ using Reimburse.Core.Risk.Synthetic;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Risk;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Company;
 

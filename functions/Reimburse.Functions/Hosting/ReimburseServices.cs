@@ -8,12 +8,6 @@ using Reimburse.Functions.Risk;
 using Reimburse.Functions.Receipts;
 using Reimburse.Functions.Notifications;
 using Reimburse.Functions.Triggers;
-using Azure;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Hosting;

@@ -7,12 +7,8 @@ using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Security;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
+
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Kpis;
@@ -80,7 +76,7 @@ public sealed class KpiSource(ReimburseStorage storage, ClaimStore claims)
             filter += $" and Department eq {TableClient.CreateQueryFilter($"{departments[0]}")}";
         }
         var rows = new List<(string Id, string Department)>();
-        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Department"], cancellationToken: cancellationToken))
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(filter, select: StorageClientExtensions.WithKeys(["Department"]), cancellationToken: cancellationToken))
         {
             var d = e.GetString("Department") ?? "";
             if (departments is null || departments.Contains(d)) rows.Add((e.PartitionKey, d));

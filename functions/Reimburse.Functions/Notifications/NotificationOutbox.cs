@@ -6,10 +6,6 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Triggers;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Notifications;

@@ -8,12 +8,9 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Functions.Triggers;
+
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Notifications;
 
@@ -95,7 +92,7 @@ public static class DevOutbox
         var list = new List<OutboxEntry>();
         try
         {
-            await foreach (var row in storage.Claims.QueryAsync<TableEntity>(filter, select: ["Timestamp", WorkflowNotifications.DeliveryProperty], cancellationToken: cancellationToken))
+            await foreach (var row in storage.Claims.QueryAsync<TableEntity>(filter, select: StorageClientExtensions.WithKeys(["Timestamp", WorkflowNotifications.DeliveryProperty]), cancellationToken: cancellationToken))
             {
                 if (row.GetString(WorkflowNotifications.DeliveryProperty) is not { Length: > 0 } json)
                 {

@@ -7,12 +7,8 @@ using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Triggers;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
+
 using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Privacy;
@@ -70,7 +66,7 @@ public sealed partial class RetentionJob(
         var keptReceipts = new HashSet<string>(StringComparer.Ordinal);
         var dueReceipts = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         await foreach (var e in storage.Claims.QueryAsync<TableEntity>($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}",
-            select: ["CreatedAt", "Status", "Receipts", PurgedAtProperty], cancellationToken: cancellationToken))
+            select: StorageClientExtensions.WithKeys(["CreatedAt", "Status", "Receipts", PurgedAtProperty]), cancellationToken: cancellationToken))
         {
             var created = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MaxValue;
             var receipts = JsonSerializer.Deserialize<List<ReceiptRef>>(e.GetString("Receipts") ?? "[]", AuditDigester.Json) ?? [];

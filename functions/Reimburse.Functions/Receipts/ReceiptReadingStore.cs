@@ -8,12 +8,8 @@ using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Receipts.Ocr;
 using Reimburse.Functions.Risk;
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Receipts;
 

@@ -3,13 +3,7 @@ using Reimburse.Core;
 using Reimburse.Core.Claims;
 using Reimburse.Core.Company;
 using Reimburse.Core.Receipts;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Receipts;
 

@@ -1,13 +1,8 @@
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Inbox;
-using Azure;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Triggers;
 

@@ -5,13 +5,7 @@ using Reimburse.Core.Approvals;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Triggers;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 

@@ -3,13 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 

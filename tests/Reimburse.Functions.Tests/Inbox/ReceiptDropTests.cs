@@ -1,12 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 

@@ -1,13 +1,6 @@
 using Microsoft.Extensions.Options;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
-using Azure;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Tests.Notifications;

@@ -1,13 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Reimburse.Core.Risk;
 using Reimburse.Functions.Risk;
-using Azure;
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using Reimburse.Functions.Hosting.Storage;
 using Reimburse.Testing;
 
 namespace Reimburse.Tests.Risk;

@@ -137,7 +137,7 @@ public static class StorageClientExtensions
     public static async Task<TableEntity?> GetEntityOrDefaultAsync(this TableClient table, string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(table);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, select, cancellationToken).ConfigureAwait(false);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, WithKeys(select), cancellationToken).ConfigureAwait(false);
         return response.HasValue ? response.Value : null;
     }
 
@@ -145,10 +145,15 @@ public static class StorageClientExtensions
     public static async Task<Page<TableEntity>> QueryPageAsync(this TableClient table, string filter, int pageSize, IEnumerable<string>? select, string? continuationToken, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(table);
-        await foreach (var page in table.QueryAsync<TableEntity>(filter, pageSize, select, cancellationToken).AsPages(continuationToken, pageSize).ConfigureAwait(false))
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, pageSize, WithKeys(select), cancellationToken).AsPages(continuationToken, pageSize).ConfigureAwait(false))
         {
             return page;
         }
-        return Page<TableEntity>.FromValues([], null, null!);
+        throw new InvalidOperationException("The table query returned no page."); // the SDK always yields at least one
     }
+
+    /// <summary>A projection plus PartitionKey and RowKey: the service returns only what $select names, and rows without
+    /// their keys cannot be told apart.</summary>
+    public static IEnumerable<string>? WithKeys(IEnumerable<string>? select) =>
+        select is null ? null : select.Union([nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey)], StringComparer.Ordinal).ToList();
 }
