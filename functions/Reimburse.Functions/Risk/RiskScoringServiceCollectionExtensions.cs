@@ -11,7 +11,7 @@ public static class RiskScoringServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="RiskScoringService"/>, <see cref="RiskModelTrainer"/> and
     /// <see cref="RiskModelStore"/> (container from <c>Reimburse:Risk:ContainerName</c>, default
-    /// "risk-models", on the <see cref="StorageAccount"/> the host registers), with options bound
+    /// "risk-models", on the <see cref="Azure.Storage.Blobs.BlobServiceClient"/> the host registers), with options bound
     /// from <c>Reimburse:Risk</c> and validated at start.
     /// </summary>
     public static IServiceCollection AddRiskScoring(this IServiceCollection services)
