@@ -1,11 +1,17 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 using Reimburse.Functions.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddReimburse();
+namespace Reimburse.Functions;
 
-var app = builder.Build();
-app.UseReimburse();
-app.Run();
-
-/// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
-public partial class Program;
+/// <summary>The isolated worker: the Functions host owns triggers and scale-out; ASP.NET Core integration serves HTTP.</summary>
+internal static class Program
+{
+    private static void Main(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.Services.AddReimburse(builder.Configuration, builder.Environment);
+        builder.Build().Run();
+    }
+}

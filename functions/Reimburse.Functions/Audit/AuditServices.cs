@@ -28,15 +28,4 @@ public static class AuditServices
         services.AddWriteRateLimiting();
         return services;
     }
-
-    /// <summary>Adds the rate limiter (after authentication, so it can partition by user) and maps the endpoints.</summary>
-    public static WebApplication UseAuditAndAccess(this WebApplication app)
-    {
-        app.UseRateLimiter();
-        app.MapAuditApi();
-        app.MapKpis();
-        app.MapPics();
-        app.MapMyDataExport();
-        return app;
-    }
 }

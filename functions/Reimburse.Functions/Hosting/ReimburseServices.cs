@@ -1,9 +1,12 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Inbox;
+using Reimburse.Functions.Kpis;
+using Reimburse.Functions.Privacy;
 using Reimburse.Functions.Risk;
 using Reimburse.Functions.Receipts;
 using Reimburse.Functions.Notifications;
@@ -15,18 +18,15 @@ namespace Reimburse.Functions.Hosting;
 /// <summary>Wiring: options validated at start, storage, identity, claim intake, triggers.</summary>
 public static class ReimburseServices
 {
-    public static WebApplicationBuilder AddReimburse(this WebApplicationBuilder builder)
+    /// <summary>Registers the whole app. Both hosts call this: the worker's Program.cs and Reimburse.LocalHost.</summary>
+    public static IServiceCollection AddReimburse(this IServiceCollection services, IConfiguration config, IHostEnvironment environment)
     {
-        var services = builder.Services;
-        var config = builder.Configuration;
-
-        if (HostingMode.FunctionsHostPort(config) is { } port)
-        {
-            // The Functions host talks to us on loopback only, at the port it chose.
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-            config["Reimburse:Standalone:Enabled"] = "false";
-        }
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = SubmitClaim.MaxRequestBytes);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(environment);
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = SubmitClaim.MaxRequestBytes);
+        // Middleware of the API pipeline needs these; a web host registers them too (TryAdd keeps its own).
+        services.TryAddSingleton(new System.Diagnostics.DiagnosticListener("Microsoft.AspNetCore"));
+        services.TryAddSingleton<System.Diagnostics.DiagnosticSource>(sp => sp.GetRequiredService<System.Diagnostics.DiagnosticListener>());
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString) || !string.IsNullOrWhiteSpace(o.AccountName),
@@ -51,11 +51,10 @@ public static class ReimburseServices
         services.AddSingleton<ReceiptStore>();
         services.AddSingleton<ReceiptDropProcessor>();
         services.AddSingleton<QueueNudger>();
+        services.AddSingleton<ApiPipeline>();
 
         services.AddSingleton<IQueueHandler, ClaimSubmittedHandler>();
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
-        services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
-        services.AddSingleton<ITimerHandler, InboxSweepTimer>();
         services.AddReceiptUnderstanding();
         services.AddRiskPipeline();
         services.AddSingleton<DemoHistorySeeder>();
@@ -68,32 +67,20 @@ public static class ReimburseServices
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<StartupInitializer>());
-        if (config.GetValue("Reimburse:Standalone:Enabled", true))
-        {
-            services.AddHostedService<StandaloneTriggerHost>();
-        }
 
         services.AddAuthentication(ReimburseAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ReimburseAuthenticationHandler>(ReimburseAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        return builder;
+        return services;
     }
 
-    public static WebApplication UseReimburse(this WebApplication app)
+    /// <summary>Declares every API endpoint (handler, auth policy, rate limit) for <see cref="ApiPipeline"/>; the
+    /// functions bind routes to them by endpoint name.</summary>
+    internal static IEndpointRouteBuilder MapReimburseApi(this IEndpointRouteBuilder app)
     {
-        app.UseReimburseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UsePrincipalHeaderGuard();
-        app.UseAuthentication();
-        app.UseAuthorization();
-
-        app.MapGet("/", () => TypedResults.Ok(new { service = "reimburse", status = "ok" })).ExcludeFromDescription();
-        app.MapGet("/healthz", (StartupInitializer.State state) => state.Ready
-            ? Results.Ok(new { status = "ready" })
-            : Results.Json(new { status = "starting", state.LastError }, statusCode: 503)).ExcludeFromDescription();
-        if (app.Environment.IsDevelopment())
+        if (app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment())
         {
             app.MapDevTokens();
             // Benchmarks read the process's own view of its storage traffic and memory.
@@ -107,7 +94,7 @@ public static class ReimburseServices
                     peakWorkingSetBytes = process.PeakWorkingSet64,
                     gcHeapBytes = GC.GetTotalMemory(false),
                 });
-            }).WithTags("development").ExcludeFromDescription();
+            }).WithName("DevDiagnostics").WithTags("development").ExcludeFromDescription();
         }
 
         var claims = app.MapGroup("/api/claims").RequireAuthorization();
@@ -117,12 +104,10 @@ public static class ReimburseServices
         app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
         app.MapWorkflowEndpoints();
-        app.UseAuditAndAccess();
-
-        if (HostingMode.UnderFunctionsHost(app.Configuration))
-        {
-            app.MapInvocationEndpoints(app.Services.GetServices<IQueueHandler>(), app.Services.GetServices<ITimerHandler>());
-        }
+        app.MapAuditApi();
+        app.MapKpis();
+        app.MapPics();
+        app.MapMyDataExport();
         return app;
     }
 

@@ -20,23 +20,6 @@ public sealed partial class ReceiptDropProcessor(
     TimeProvider clock,
     ILogger<ReceiptDropProcessor> logger)
 {
-    /// <summary>Processes every inbox blob older than <paramref name="minAge"/> (the Azure sweep skips fresh files
-    /// that Event Grid is about to deliver).</summary>
-    public async Task<int> ScanAsync(TimeSpan minAge, CancellationToken cancellationToken = default)
-    {
-        var count = 0;
-        await foreach (var blob in storage.Inbox.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: null, cancellationToken: cancellationToken))
-        {
-            if (clock.GetUtcNow() - blob.Properties.LastModified < minAge)
-            {
-                continue;
-            }
-            await ProcessAsync(blob.Name, cancellationToken);
-            count++;
-        }
-        return count;
-    }
-
     /// <summary>Outcome of one dropped file.</summary>
     public sealed record DropOutcome(string BlobName, string? ClaimId, string? QuarantineReason);
 

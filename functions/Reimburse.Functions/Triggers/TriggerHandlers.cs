@@ -31,3 +31,16 @@ public interface ITimerHandler
 
     Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Hands a queue message or timer tick to the feature's handler of the same function name (looked up, so a
+/// test can swap a handler in DI).</summary>
+public sealed class TriggerDispatch(IEnumerable<IQueueHandler> queues, IEnumerable<ITimerHandler> timers, TimeProvider clock)
+{
+    public Task QueueAsync(string functionName, Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken = default) =>
+        queues.Single(q => q.FunctionName == functionName).HandleAsync(
+            new QueueInvocation(message.Body?.ToString() ?? message.MessageText ?? "", message.DequeueCount, message.InsertedOn, message.MessageId, Guid.NewGuid().ToString()),
+            cancellationToken);
+
+    public Task TimerAsync(string functionName, Microsoft.Azure.Functions.Worker.TimerInfo timer, CancellationToken cancellationToken = default) =>
+        timers.Single(t => t.FunctionName == functionName).RunAsync(new TimerInvocation(clock.GetUtcNow(), timer.IsPastDue, Guid.NewGuid().ToString()), cancellationToken);
+}
