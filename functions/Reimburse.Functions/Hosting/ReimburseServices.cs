@@ -52,6 +52,7 @@ public static class ReimburseServices
         services.AddSingleton<ReceiptDropProcessor>();
         services.AddSingleton<QueueNudger>();
         services.AddSingleton<ApiPipeline>();
+        services.AddSingleton<TriggerDispatch>();
 
         services.AddSingleton<IQueueHandler, ClaimSubmittedHandler>();
         services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();

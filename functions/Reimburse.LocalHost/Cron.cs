@@ -1,4 +1,4 @@
-namespace Reimburse.Functions.Triggers;
+namespace Reimburse.LocalHost;
 
 /// <summary>Six-field NCRONTAB as the Functions timer trigger uses: second minute hour day month day-of-week (UTC).
 /// Supports *, numbers, lists, ranges and steps.</summary>

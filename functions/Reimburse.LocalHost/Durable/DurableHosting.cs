@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Options;
+
+namespace Reimburse.LocalHost.Durable;
+
+/// <summary>host.json's extensions.durableTask (hub name and Azure Storage provider settings).</summary>
+public sealed class DurableTaskOptions
+{
+    public const string Section = "AzureFunctionsJobHost:extensions:durableTask";
+
+    public string HubName { get; set; } = "TestHubName";
+    public StorageProviderOptions StorageProvider { get; set; } = new();
+
+    /// <summary>The storageProvider settings LocalHost passes to the engine.</summary>
+    public sealed class StorageProviderOptions
+    {
+        public int PartitionCount { get; set; } = 4;
+        public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(30);
+        public int ControlQueueBufferThreshold { get; set; } = 256;
+        public int? ControlQueueBatchSize { get; set; }
+        public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+        public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+        public int? MaxConcurrentActivityFunctions { get; set; }
+        public int? MaxConcurrentOrchestratorFunctions { get; set; }
+    }
+}
+
+/// <summary>Durable Task on the Azure Storage engine (<see cref="AzureStorageOrchestrationService"/>) against the app's
+/// storage, served through <see cref="DurableSidecar"/> to the official gRPC worker (every orchestrator and activity
+/// function registered by name) and gRPC client (given to [DurableClient] parameters, and in DI).</summary>
+public static class DurableHosting
+{
+    public static void AddDurableHosting(this IServiceCollection services, IConfiguration configuration, LocalHostOptions options, string connectionString, string prefix)
+    {
+        var durable = configuration.GetSection(DurableTaskOptions.Section).Get<DurableTaskOptions>() ?? new DurableTaskOptions();
+        var p = durable.StorageProvider;
+        var port = options.DurablePort > 0 ? options.DurablePort : FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var channel = GrpcChannel.ForAddress(address);
+
+        services.AddSingleton(sp =>
+        {
+            var settings = new AzureStorageOrchestrationServiceSettings
+            {
+                StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
+                TaskHubName = prefix + durable.HubName,
+                PartitionCount = p.PartitionCount,
+                MaxQueuePollingInterval = p.MaxQueuePollingInterval,
+                ControlQueueBufferThreshold = p.ControlQueueBufferThreshold,
+                ControlQueueVisibilityTimeout = p.ControlQueueVisibilityTimeout,
+                WorkItemQueueVisibilityTimeout = p.WorkItemQueueVisibilityTimeout,
+                LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+            };
+            if (p.ControlQueueBatchSize is { } batch) settings.ControlQueueBatchSize = batch;
+            if (p.MaxConcurrentActivityFunctions is { } a) settings.MaxConcurrentTaskActivityWorkItems = a;
+            if (p.MaxConcurrentOrchestratorFunctions is { } o) settings.MaxConcurrentTaskOrchestrationWorkItems = o;
+            return new AzureStorageOrchestrationService(settings);
+        });
+        // Before the worker's hosted service: the engine's hub exists and the sidecar listens when the worker connects.
+        services.AddHostedService(sp => new EngineStarter(sp.GetRequiredService<AzureStorageOrchestrationService>()));
+        services.AddHostedService(sp => new DurableSidecar(address, sp.GetRequiredService<AzureStorageOrchestrationService>(),
+            sp.GetRequiredService<AzureStorageOrchestrationService>(), options.DurableWorker, sp.GetRequiredService<ILoggerFactory>()));
+
+        services.AddDurableTaskClient(b =>
+        {
+            b.UseGrpc(channel);
+            b.RegisterDirectly();
+        });
+        if (options.DurableWorker)
+        {
+            services.AddDurableTaskWorker(b => b.UseGrpc(channel));
+            services.AddOptions<DurableTaskRegistry>(Options.DefaultName).Configure<IEnumerable<FunctionDescriptor>, FunctionInvoker>((registry, functions, invoker) =>
+            {
+                foreach (var f in functions)
+                {
+                    if (f.Kind == TriggerKind.Orchestration) registry.AddOrchestrator(f.Name, () => new MethodOrchestrator(f, invoker));
+                    else if (f.Kind == TriggerKind.Activity) registry.AddActivity(f.Name, _ => new MethodActivity(f, invoker));
+                }
+            });
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Creates the task hub's queues, tables and containers (retrying while storage starts).</summary>
+    private sealed class EngineStarter(AzureStorageOrchestrationService service) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await service.CreateIfNotExistsAsync();
+                    return;
+                }
+                catch (Exception) when (attempt < 60 && !cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>An orchestrator function: <c>([OrchestrationTrigger] TaskOrchestrationContext context)</c>.</summary>
+    private sealed class MethodOrchestrator(FunctionDescriptor function, FunctionInvoker invoker) : ITaskOrchestrator
+    {
+        public Type InputType => typeof(object);
+        public Type OutputType => typeof(object);
+
+        public Task<object?> RunAsync(TaskOrchestrationContext context, object? input) =>
+            invoker.InvokeAsync(function, new Invocation(context, new Dictionary<string, string?>(), null, CancellationToken.None));
+    }
+
+    /// <summary>An activity function: <c>([ActivityTrigger] TIn input)</c>; the SDK deserializes the input to TIn.</summary>
+    private sealed class MethodActivity(FunctionDescriptor function, FunctionInvoker invoker) : ITaskActivity
+    {
+        public Type InputType { get; } = function.Method.GetParameters()
+            .FirstOrDefault(p => p.Name == function.BindingName || p.GetCustomAttributes(false).Any(a => a.GetType().Name == "ActivityTriggerAttribute"))?.ParameterType ?? typeof(object);
+        public Type OutputType => typeof(object);
+
+        public Task<object?> RunAsync(TaskActivityContext context, object? input) =>
+            invoker.InvokeAsync(function, new Invocation(input, new Dictionary<string, string?>(), null, CancellationToken.None));
+    }
+}
