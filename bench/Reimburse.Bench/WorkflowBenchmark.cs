@@ -1,3 +1,4 @@
+using Reimburse.LocalHost;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -50,17 +51,18 @@ public sealed class WorkflowBenchmark : IBenchmark
             ["Reimburse:Seed:Folder"] = seedFolder,
             ["Reimburse:Workflow:ClockSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
             ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
-            ["Reimburse:Standalone:QueueConcurrency"] = "32",
+            ["AzureFunctionsJobHost:extensions:queues:batchSize"] = "32",
             ["Reimburse:Standalone:RetryBaseMilliseconds"] = Environment.GetEnvironmentVariable("BENCH_RETRY_MS") ?? "1000",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.AddReimburse();
+        var functions = builder.AddFunctionsHost();
+        builder.Services.AddReimburse(builder.Configuration, builder.Environment);
         // Notifications take the product's path (dispatcher, outcome on the claim's outbox row, the retry outbox when a
         // channel fails) to a configured bench channel, so the request count includes notification delivery.
         builder.Services.AddSingleton<INotificationChannel>(new BenchChannel(sender));
         await using var app = builder.Build();
-        app.UseReimburse();
+        app.MapFunctions(functions);
         await app.StartAsync(cancellationToken);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         while (!(await http.GetAsync("/healthz", cancellationToken)).IsSuccessStatusCode)

@@ -182,10 +182,10 @@ public sealed class AppUnderTest : IAsyncDisposable
 
     public static async Task<AppUnderTest> StartAsync(string connectionString, string prefix, bool standalone, CancellationToken cancellationToken, Dictionary<string, string>? extra = null)
     {
-        var dll = Path.Combine(AzuriteInstance.FindRepoRoot(), "functions", "Reimburse.Functions", "bin", "Release", "net10.0", "Reimburse.Functions.dll");
+        var dll = Path.Combine(AzuriteInstance.FindRepoRoot(), "functions", "Reimburse.LocalHost", "bin", "Release", "net10.0", "Reimburse.LocalHost.dll");
         if (!File.Exists(dll))
         {
-            throw new InvalidOperationException($"Build the app first: dotnet build functions/Reimburse.Functions -c Release ({dll} is missing).");
+            throw new InvalidOperationException($"Build the app first: dotnet build functions/Reimburse.LocalHost -c Release ({dll} is missing).");
         }
         var port = AzuriteInstance.FreePort();
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -194,7 +194,7 @@ public sealed class AppUnderTest : IAsyncDisposable
         psi.Environment["Reimburse__Storage__ConnectionString"] = connectionString;
         psi.Environment["Reimburse__Storage__ResourcePrefix"] = prefix;
         psi.Environment["Reimburse__Seed__Demo"] = "true";
-        psi.Environment["Reimburse__Standalone__Enabled"] = standalone ? "true" : "false";
+        psi.Environment["LocalHost__Triggers"] = standalone ? "true" : "false";
         psi.Environment["Reimburse__Identity__DevTokenKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i + 3)).ToArray());
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (k, v) in extra ?? [])

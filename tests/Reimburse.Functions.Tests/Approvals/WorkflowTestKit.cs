@@ -24,6 +24,7 @@ public static class WorkflowTestKit
         ["Reimburse:Workflow:LinkKey"] = LinkKey,
         ["Reimburse:Workflow:SweepAfterSeconds"] = sweepAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Reimburse:Workflow:SweepEverySeconds"] = "1",
+        ["LocalHost:Schedules:WorkflowDispatchSweep"] = "*/1 * * * * *",
         // A killed instance's undelivered notifications are taken over once their lease is over: short here, so the crash
         // tests do not wait the production 90 s.
         ["Reimburse:Workflow:NotificationLeaseSeconds"] = "9",

@@ -4,7 +4,7 @@ using Reimburse.Testing;
 
 namespace Reimburse.Tests.Infrastructure;
 
-/// <summary>The app as a real OS process (dotnet Reimburse.Functions.dll) on a loopback port: what kill -9 tests need.</summary>
+/// <summary>The app as a real OS process (dotnet Reimburse.LocalHost.dll) on a loopback port: what kill -9 tests need.</summary>
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string> _environment;
@@ -23,8 +23,9 @@ public sealed class AppProcess : IAsyncDisposable
             ["Reimburse__Seed__Demo"] = "true",
             // A fixed key so tokens survive a restart, as they would with a configured key in a real deployment.
             ["Reimburse__Identity__DevTokenKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7 + 1)).ToArray()),
-            ["Reimburse__Standalone__MinPollMilliseconds"] = "20",
-            ["Reimburse__Standalone__MaxPollMilliseconds"] = "100",
+            ["LocalHost__MinPollMilliseconds"] = "20",
+            ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.100",
+            ["AzureFunctionsJobHost__extensions__queues__visibilityTimeout"] = "00:00:00",
             ["Reimburse__Standalone__RetryBaseMilliseconds"] = "100",
             ["Logging__LogLevel__Default"] = "Warning",
         };
@@ -40,7 +41,7 @@ public sealed class AppProcess : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Reimburse.Functions.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "Reimburse.LocalHost.dll");
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"")
         {
             WorkingDirectory = AppContext.BaseDirectory,

@@ -9,9 +9,9 @@ using Reimburse.Testing;
 
 namespace Reimburse.Tests.Infrastructure;
 
-/// <summary>The real app on a real Kestrel loopback port, against Azurite, with its own resource prefix so tests never
-/// see each other's data.</summary>
-public sealed class ReimburseApp : WebApplicationFactory<Program>
+/// <summary>The real app under Reimburse.LocalHost (functions.metadata, host.json) on a real Kestrel loopback port,
+/// against Azurite, with its own resource prefix so tests never see each other's data.</summary>
+public sealed class ReimburseApp : WebApplicationFactory<Reimburse.LocalHost.Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
@@ -33,9 +33,11 @@ public sealed class ReimburseApp : WebApplicationFactory<Program>
             ["Reimburse:Storage:ResourcePrefix"] = Prefix,
             ["Reimburse:Storage:MaxRetries"] = "1",
             ["Reimburse:Seed:Demo"] = "true",
-            ["Reimburse:Standalone:MinPollMilliseconds"] = "20",
-            ["Reimburse:Standalone:MaxPollMilliseconds"] = "100",
-            ["Reimburse:Standalone:InboxScanMilliseconds"] = "200",
+            // Fast triggers: host.json settings overridden as the Functions host allows, LocalHost's own poll intervals.
+            ["LocalHost:MinPollMilliseconds"] = "20",
+            ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.100",
+            ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00",
+            ["LocalHost:BlobScanMilliseconds"] = "200",
             ["Reimburse:Standalone:RetryBaseMilliseconds"] = "50",
         };
         foreach (var (k, v) in settings ?? [])

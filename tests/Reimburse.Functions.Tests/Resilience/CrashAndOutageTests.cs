@@ -18,7 +18,7 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
         var ct = TestTimeout.Token(120);
         var prefix = "k" + Guid.NewGuid().ToString("N")[..10];
         // The first process never processes the queue: every accepted claim must be recovered by the second one.
-        await using var first = new AppProcess(azurite.ConnectionString, prefix, new() { ["Reimburse__Standalone__Enabled"] = "false" });
+        await using var first = new AppProcess(azurite.ConnectionString, prefix, new() { ["LocalHost__Triggers"] = "false" });
         await first.StartAsync(ct);
         var chan = await first.ClientForAsync("emp-chan", ct);
         var accepted = new List<string>();

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Reimburse.Functions.Triggers;
+using Reimburse.Testing;
+using Reimburse.Tests.Infrastructure;
+
+namespace Reimburse.Tests.Hosting;
+
+/// <summary>The functions.metadata the Worker SDK generated is what the Functions host (and LocalHost) reads: every
+/// function's trigger is pinned here, so a changed route, queue, path or schedule is a deliberate change.</summary>
+public sealed class FunctionsMetadataTests
+{
+    private static readonly Dictionary<string, string> Expected = new()
+    {
+        ["SubmitClaim"] = "http POST claims",
+        ["ListClaims"] = "http GET claims",
+        ["GetClaim"] = "http GET claims/{id}",
+        ["GetReceipt"] = "http GET claims/{id}/receipts/{receiptId}",
+        ["SubmitDraft"] = "http POST claims/{id}/submit",
+        ["DecideClaim"] = "http POST claims/{id}/decisions",
+        ["WithdrawClaim"] = "http POST claims/{id}/withdraw",
+        ["GetWorkflow"] = "http GET claims/{id}/workflow",
+        ["ListApprovals"] = "http GET approvals",
+        ["UseApprovalLink"] = "http GET,POST links/{token}",
+        ["ListDelegations"] = "http GET me/delegations",
+        ["CreateDelegation"] = "http POST me/delegations",
+        ["RevokeDelegation"] = "http DELETE me/delegations/{id}",
+        ["GetKpis"] = "http GET kpis",
+        ["GetPics"] = "http GET meta/pics",
+        ["ExportMyData"] = "http GET me/export",
+        ["AuditQuery"] = "http GET audit",
+        ["AuditVerify"] = "http GET audit/verify",
+        ["AuditExport"] = "http GET audit/export.csv",
+        ["GetRiskModel"] = "http GET admin/risk-model",
+        ["TrainRiskModel"] = "http POST admin/risk-model/train",
+        ["RollbackRiskModel"] = "http POST admin/risk-model/rollback",
+        ["DevToken"] = "http POST dev/tokens",
+        ["DevOutbox"] = "http GET dev/outbox",
+        ["DevDiagnostics"] = "http GET dev/diagnostics",
+        ["ClaimSubmitted"] = "queue claim-submitted",
+        ["ClaimSubmittedPoison"] = "queue claim-submitted-poison",
+        ["DraftAutofill"] = "queue draft-receipts",
+        ["NotificationDelivery"] = "queue notifications",
+        ["WorkflowTimers"] = "queue workflow-timers",
+        ["ReceiptDropped"] = "blob receipts-inbox/{name} EventGrid",
+        ["AuditDigest"] = "timer 0 10 0 * * *",
+        ["AuditIndexSweep"] = "timer 0 * * * * *",
+        ["RetentionSweep"] = "timer 0 30 19 * * *",
+        ["RiskModelTraining"] = "timer 0 0 3 * * 0",
+        ["WorkflowDispatchSweep"] = "timer */15 * * * * *",
+    };
+
+    private static Dictionary<string, JsonElement> Triggers()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")));
+        return doc.RootElement.EnumerateArray().ToDictionary(
+            f => f.GetProperty("name").GetString()!,
+            f => f.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal)).Clone());
+    }
+
+    private static string Describe(JsonElement t)
+    {
+        string S(string name) => t.GetProperty(name).GetString()!;
+        return S("type") switch
+        {
+            "httpTrigger" => $"http {string.Join(',', t.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()))} {S("route")}",
+            "queueTrigger" => $"queue {S("queueName")}",
+            "blobTrigger" => $"blob {S("path")} {S("source")}",
+            "timerTrigger" => $"timer {S("schedule")}",
+            var other => other,
+        };
+    }
+
+    [Fact]
+    public void GeneratedMetadata_EveryFunctionTrigger_MatchesTheTable()
+    {
+        var actual = Triggers().ToDictionary(kv => kv.Key, kv => Describe(kv.Value));
+
+        Assert.Equal(Expected.OrderBy(kv => kv.Key), actual.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
+    public void GeneratedMetadata_HttpFunctions_AreAnonymousAtTheHost()
+    {
+        // Authentication is the app's (bearer tokens, App Service principal): no function keys.
+        Assert.All(Triggers().Values.Where(t => t.GetProperty("type").GetString() == "httpTrigger"),
+            t => Assert.Equal("Anonymous", t.GetProperty("authLevel").GetString(), ignoreCase: true));
+    }
+
+    [Fact]
+    public async Task GeneratedMetadata_QueueAndTimerFunctions_MatchTheirHandlers()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = new ReimburseApp(FixtureConnection.Unused);
+        var triggers = Triggers();
+
+        Assert.All(app.Services.GetServices<IQueueHandler>(), h => Assert.Equal(h.QueueName, triggers[h.FunctionName].GetProperty("queueName").GetString()));
+        Assert.All(app.Services.GetServices<ITimerHandler>(), t => Assert.Equal(t.Schedule, triggers[t.FunctionName].GetProperty("schedule").GetString()));
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Services are resolved without starting the app, so no storage is needed.</summary>
+    private static class FixtureConnection
+    {
+        public const string Unused = "UseDevelopmentStorage=true";
+    }
+}
