@@ -107,8 +107,8 @@ QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/$DEV_ACCOUNT;\
 TableEndpoint=http://127.0.0.1:$TABLE_PORT/$DEV_ACCOUNT;"
 
 # ---- The app: how it is built and started (the only lines that know which host runs it) ---------------------
-APP_BUILD=(dotnet build functions/Reimburse.Functions -c Release -v q -nologo -clp:ErrorsOnly)
-APP_START=(dotnet functions/Reimburse.Functions/bin/Release/net10.0/Reimburse.Functions.dll)
+APP_BUILD=(dotnet build functions/Reimburse.LocalHost -c Release -v q -nologo -clp:ErrorsOnly)
+APP_START=(dotnet functions/Reimburse.LocalHost/bin/Release/net10.0/Reimburse.LocalHost.dll)
 # ---------------------------------------------------------------------------------------------------------------
 
 # ---- Children: each in its own process group (so stopping one stops what it started), output to a log --------

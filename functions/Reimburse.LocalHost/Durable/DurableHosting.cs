@@ -123,7 +123,45 @@ public static class DurableHosting
         public Type OutputType => typeof(object);
 
         public Task<object?> RunAsync(TaskOrchestrationContext context, object? input) =>
-            invoker.InvokeAsync(function, new Invocation(context, new Dictionary<string, string?>(), null, CancellationToken.None));
+            invoker.InvokeAsync(function, new Invocation(new FunctionsOrchestrationContext(context), new Dictionary<string, string?>(), null, CancellationToken.None));
+    }
+
+    /// <summary>The orchestrator's context as the isolated worker gives it: <c>GetInput&lt;T&gt;</c> converts the input to
+    /// whatever type the orchestrator asks for (the engine only knows it as JSON); everything else is the engine's.</summary>
+    private sealed class FunctionsOrchestrationContext(TaskOrchestrationContext inner) : TaskOrchestrationContext
+    {
+        private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+        public override TaskName Name => inner.Name;
+        public override string InstanceId => inner.InstanceId;
+        public override ParentOrchestrationInstance? Parent => inner.Parent;
+        public override DateTime CurrentUtcDateTime => inner.CurrentUtcDateTime;
+        public override bool IsReplaying => inner.IsReplaying;
+        public override string Version => inner.Version;
+        public override IReadOnlyDictionary<string, object?> Properties => inner.Properties;
+        public override Microsoft.DurableTask.Entities.TaskOrchestrationEntityFeature Entities => inner.Entities;
+        protected override ILoggerFactory LoggerFactory => inner.ReplaySafeLoggerFactory;
+
+        public override T? GetInput<T>() where T : default => inner.GetInput<object>() switch
+        {
+            null => default,
+            T typed => typed,
+            System.Text.Json.JsonElement json => System.Text.Json.JsonSerializer.Deserialize<T>(json, Json),
+            var other => System.Text.Json.JsonSerializer.Deserialize<T>(System.Text.Json.JsonSerializer.SerializeToElement(other, Json), Json),
+        };
+
+        public override Task<TResult> CallActivityAsync<TResult>(TaskName name, object? input = null, TaskOptions? options = null) =>
+            inner.CallActivityAsync<TResult>(name, input, options);
+        public override Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken) => inner.CreateTimer(fireAt, cancellationToken);
+        public override Task<T> WaitForExternalEvent<T>(string eventName, CancellationToken cancellationToken = default) =>
+            inner.WaitForExternalEvent<T>(eventName, cancellationToken);
+        public override void SendEvent(string instanceId, string eventName, object payload) => inner.SendEvent(instanceId, eventName, payload);
+        public override void SetCustomStatus(object? customStatus) => inner.SetCustomStatus(customStatus);
+        public override Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, object? input = null, TaskOptions? options = null) =>
+            inner.CallSubOrchestratorAsync<TResult>(orchestratorName, input, options);
+        public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true) => inner.ContinueAsNew(newInput, preserveUnprocessedEvents);
+        public override void ContinueAsNew(Microsoft.DurableTask.ContinueAsNewOptions options) => inner.ContinueAsNew(options);
+        public override Guid NewGuid() => inner.NewGuid();
     }
 
     /// <summary>An activity function: <c>([ActivityTrigger] TIn input)</c>; the SDK deserializes the input to TIn.</summary>

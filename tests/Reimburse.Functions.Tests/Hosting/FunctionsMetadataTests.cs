@@ -87,21 +87,22 @@ public sealed class FunctionsMetadataTests
             t => Assert.Equal("Anonymous", t.GetProperty("authLevel").GetString(), ignoreCase: true));
     }
 
+    internal static Dictionary<string, JsonElement> TriggersByFunction() => Triggers();
+}
+
+/// <summary>Queue and timer functions hand over to the feature handler of the same name: names, queues and schedules agree.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class FunctionHandlerTests(AzuriteFixture azurite)
+{
     [Fact]
     public async Task GeneratedMetadata_QueueAndTimerFunctions_MatchTheirHandlers()
     {
         var ct = TestTimeout.Token();
-        await using var app = new ReimburseApp(FixtureConnection.Unused);
-        var triggers = Triggers();
+        await using var app = new ReimburseApp(azurite);
+        await app.StartAsync(ct);
+        var triggers = FunctionsMetadataTests.TriggersByFunction();
 
         Assert.All(app.Services.GetServices<IQueueHandler>(), h => Assert.Equal(h.QueueName, triggers[h.FunctionName].GetProperty("queueName").GetString()));
         Assert.All(app.Services.GetServices<ITimerHandler>(), t => Assert.Equal(t.Schedule, triggers[t.FunctionName].GetProperty("schedule").GetString()));
-        await Task.CompletedTask;
-    }
-
-    /// <summary>Services are resolved without starting the app, so no storage is needed.</summary>
-    private static class FixtureConnection
-    {
-        public const string Unused = "UseDevelopmentStorage=true";
     }
 }
