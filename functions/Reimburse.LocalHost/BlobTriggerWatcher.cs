@@ -27,12 +27,19 @@ public sealed partial class BlobTriggerWatcher(
         var nameParameter = path[(slash + 1)..].Trim('{', '}');
         var receipts = storage.Container(ReceiptsContainer);
         var interval = TimeSpan.FromMilliseconds(hostOptions.Value.BlobScanMilliseconds);
+        // Containers are created once (and again after a failed scan), not on every scan: an idle app's storage
+        // traffic is one list request per interval.
+        var created = false;
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await container.CreateIfNotExistsAsync(cancellationToken: stop);
-                await receipts.CreateIfNotExistsAsync(cancellationToken: stop);
+                if (!created)
+                {
+                    await container.CreateIfNotExistsAsync(cancellationToken: stop);
+                    await receipts.CreateIfNotExistsAsync(cancellationToken: stop);
+                    created = true;
+                }
                 await foreach (var blob in container.GetBlobsAsync(cancellationToken: stop))
                 {
                     var version = blob.Name + "\n" + blob.Properties.ETag;
@@ -57,6 +64,7 @@ public sealed partial class BlobTriggerWatcher(
             catch (Exception ex)
             {
                 LogScanFailed(logger, ex, path);
+                created = false;
                 try { await Task.Delay(interval * 4, stop); } catch (OperationCanceledException) { return; }
             }
         }

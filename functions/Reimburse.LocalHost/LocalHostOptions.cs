@@ -15,7 +15,7 @@ public sealed class LocalHostOptions
     public bool Triggers { get; set; } = true;
 
     /// <summary>How often the blob trigger stand-in lists its container (Event Grid pushes in Azure).</summary>
-    public int BlobScanMilliseconds { get; set; } = 1000;
+    public int BlobScanMilliseconds { get; set; } = 2000;
 
     /// <summary>Fastest queue poll when messages keep coming; back-off doubles up to host.json maxPollingInterval.</summary>
     public int MinPollMilliseconds { get; set; } = 50;
