@@ -1,46 +1,112 @@
+using System.Globalization;
+using Azure;
+using Microsoft.DurableTask.Client;
 using Reimburse.Core.Approvals;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Claims;
 using Azure.Data.Tables;
+using Reimburse.Functions.Hosting;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>Outcome of a workflow command: the stored claim after an accepted transition, or why it was refused.</summary>
-public sealed record WorkflowCommandResult(StoredClaim? Claim, WorkflowError? Error, bool NotFound = false);
+/// <summary>Outcome of a workflow command: the claim status and workflow version the accepted input leads to, or why it
+/// was refused.</summary>
+public sealed record WorkflowCommandResult(string? Status, int Version, WorkflowError? Error, bool NotFound = false);
 
-/// <summary>Applies a caller's input (decision, withdrawal) to a claim's workflow: read, Decide, commit state + audit +
-/// outbox in one conditional batch. A lost race re-reads and decides again, so of N concurrent decisions on one slot exactly
-/// one is accepted and the rest are refused by the state machine (409 StepAlreadyDecided / AlreadySigned).</summary>
-public sealed class ApprovalCommands(ClaimStore claims, PolicyProvider policies, WorkflowClock workflowClock, TimeProvider clock)
+/// <summary>
+/// Applies a caller's input (decision, withdrawal) to a claim's workflow. The caller is authorised against the committed
+/// state (403 / 400 / 409 at once); an accepted input then claims its place with an insert-if-absent row — the slot of the
+/// step for a decision, the claim's one withdrawal — so of N concurrent decisions on one slot exactly one is accepted and
+/// the rest get 409; then the input is raised as the "workflow" event of the claim's orchestration. The orchestrator
+/// applies it to its own state again: a decision that lost a race there (say to a withdrawal) is ignored and logged,
+/// never applied twice.
+/// </summary>
+public sealed class ApprovalCommands(ClaimStore claims, ReimburseStorage storage, PolicyProvider policies, WorkflowClock workflowClock)
 {
-    public async Task<WorkflowCommandResult> ApplyAsync(string claimId, WorkflowInput input, string actorRole, string? sourceIp,
+    public async Task<WorkflowCommandResult> ApplyAsync(DurableTaskClient client, string claimId, WorkflowInput input, string actorRole, string? sourceIp,
         Func<TableEntity>? extraRow = null, CancellationToken cancellationToken = default)
     {
+        var stored = await claims.GetAsync(claimId, cancellationToken);
+        if (stored is null)
+        {
+            return new WorkflowCommandResult(null, 0, null, NotFound: true);
+        }
+        var state = WorkflowRows.ReadState(stored);
+        if (state.Status == WorkflowStatus.NotStarted)
+        {
+            return Refused(new WorkflowError(WorkflowErrorCode.NotStarted, $"The claim is {stored.Claim.Status}; its approval has not started."));
+        }
         var context = await policies.ContextAsync(cancellationToken);
-        var (stored, error) = await claims.ChangeAsync(claimId, current =>
+        if (input is DecisionMade d)
         {
-            var state = WorkflowRows.ReadState(current);
-            if (state.Status == WorkflowStatus.NotStarted)
+            // Pin the step the caller was authorised for: if the orchestrator has moved on when the event arrives, the
+            // decision is stale there and changes nothing.
+            input = d with { Round = d.Round ?? state.Round, StepIndex = d.StepIndex ?? state.StepIndex };
+        }
+        Transitioned t;
+        switch (ApprovalWorkflow.Decide(state, input, workflowClock.GetUtcNow(), context))
+        {
+            case Transitioned accepted:
+                t = accepted;
+                break;
+            case Refused r:
+                return Refused(AlreadyDecidedByActor(state, input, r.Error));
+            default:
+                return Refused(new WorkflowError(WorkflowErrorCode.StepAlreadyDecided, "Nothing to change."));
+        }
+
+        var slotRow = new TableEntity(claimId, SlotRowKey(state, input, t))
+        {
+            ["Actor"] = input switch { DecisionMade m => m.Actor, Withdrawn w => w.Actor, _ => "" },
+            ["Input"] = WorkflowJson.Of(input),
+            ["ForVersion"] = state.Version,
+        };
+        try
+        {
+            if (extraRow is null)
             {
-                return (null, WorkflowRows.ToError(new WorkflowError(WorkflowErrorCode.NotStarted, $"The claim is {current.Claim.Status}; its approval has not started.")));
+                await storage.Claims.AddEntityAsync(slotRow, cancellationToken);
             }
-            return ApprovalWorkflow.Decide(state, input, workflowClock.GetUtcNow(), context) switch
+            else
             {
-                Transitioned t => (WorkflowRows.ToChange(current, t, clock.GetUtcNow(), actorRole, sourceIp, extraRow is null ? null : [extraRow()]), null),
-                Refused r => (null, WorkflowRows.ToError(AlreadyDecidedByActor(state, input, r.Error))),
-                var other => (null, new ClaimTransitionError(nameof(WorkflowErrorCode.StepAlreadyDecided), other.ToString())),
-            };
-        }, cancellationToken);
-        if (error is { Code: "not-found" })
-        {
-            return new WorkflowCommandResult(null, null, NotFound: true);
+                await storage.Claims.SubmitTransactionAsync(
+                    [new(TableTransactionActionType.Add, slotRow), new(TableTransactionActionType.Add, extraRow())], cancellationToken);
+            }
         }
-        if (error is not null)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            return new WorkflowCommandResult(stored, WorkflowRows.AsWorkflowError(error) ?? new WorkflowError(WorkflowErrorCode.StepAlreadyDecided, error.Message));
+            // First writer wins: someone (perhaps this caller, double-clicking) decided this slot a moment ago.
+            return Refused(input is Withdrawn
+                ? new WorkflowError(WorkflowErrorCode.ClaimFinal, "The claim was already withdrawn.")
+                : new WorkflowError(WorkflowErrorCode.StepAlreadyDecided, "That approval step has already been decided."));
         }
-        return new WorkflowCommandResult(stored, null);
+
+        // A pending claim's events go to its approval round; a returned one's to the claim orchestration that waits for the
+        // claimant.
+        var target = state.Status == WorkflowStatus.Pending ? ApprovalOrchestration.InstanceId(claimId, state.Round) : claimId;
+        await client.RaiseEventAsync(target, ApprovalOrchestration.EventName,
+            new WorkflowEvent(WorkflowJson.Of(input), WorkflowContextData.From(context), actorRole, sourceIp), cancellationToken);
+        return new WorkflowCommandResult(WorkflowRows.ClaimStatusFor(t.State.Status).ToString(), t.State.Version, null);
     }
+
+    /// <summary>Tells the orchestration of a returned claim that the claimant resubmitted it (intake runs again, then a new
+    /// approval round).</summary>
+    public static Task ResubmittedAsync(DurableTaskClient client, string claimId, CancellationToken cancellationToken = default) =>
+        client.RaiseEventAsync(claimId, ApprovalOrchestration.EventName, new WorkflowEvent(null, null, null, null, Resubmit: true), cancellationToken);
+
+    /// <summary>The decision's slot (the one its signature, rejection or return takes, from its audit entry), or the claim's
+    /// withdrawal.</summary>
+    private static string SlotRowKey(WorkflowState state, WorkflowInput input, Transitioned t)
+    {
+        if (input is not DecisionMade)
+        {
+            return WorkflowRows.WithdrawalRowKey;
+        }
+        var slot = t.Effects.OfType<AppendAudit>().Select(a => a.Details.GetValueOrDefault("slot")).FirstOrDefault(s => s is not null);
+        return WorkflowRows.DecisionRowKey(state.Round, state.StepIndex, slot is null ? 0 : int.Parse(slot, CultureInfo.InvariantCulture));
+    }
+
+    private static WorkflowCommandResult Refused(WorkflowError error) => new(null, 0, error);
 
     /// <summary>A second click by someone who already signed an earlier step of this round is a late duplicate (409), not
     /// an outsider (403): the step they decided has moved on.</summary>

@@ -52,8 +52,6 @@ public static class ReimburseServices
         services.AddSingleton<ReceiptDropProcessor>();
         services.AddSingleton<QueueNudger>();
 
-        services.AddSingleton<IQueueHandler, ClaimSubmittedHandler>();
-        services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddSingleton<IQueueHandler, ReceiptDroppedHandler>();
         services.AddSingleton<ITimerHandler, InboxSweepTimer>();
         services.AddReceiptUnderstanding();
