@@ -21,22 +21,45 @@ public sealed record WorkflowCommandResult(string? Status, int Version, Workflow
 /// applies it to its own state again: a decision that lost a race there (say to a withdrawal) is ignored and logged,
 /// never applied twice.
 /// </summary>
-public sealed class ApprovalCommands(ClaimStore claims, ReimburseStorage storage, PolicyProvider policies, WorkflowClock workflowClock)
+public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider policies, WorkflowClock workflowClock)
 {
     public async Task<WorkflowCommandResult> ApplyAsync(DurableTaskClient client, string claimId, WorkflowInput input, string actorRole, string? sourceIp,
         Func<TableEntity>? extraRow = null, CancellationToken cancellationToken = default)
     {
-        var stored = await claims.GetAsync(claimId, cancellationToken);
-        if (stored is null)
+        if (!ClaimIds.IsValid(claimId))
         {
             return new WorkflowCommandResult(null, 0, null, NotFound: true);
         }
+        // One range read: the claim row (the state the orchestration last committed) and the decision rows after it.
+        TableEntity? row = null;
+        var decisions = new List<TableEntity>();
+        await foreach (var e in storage.Claims.QueryAsync(TableFilter.RowKeyRange(claimId, ClaimStore.ClaimRowKey, WorkflowRows.DecisionPrefix + "~"), cancellationToken: cancellationToken))
+        {
+            if (e.RowKey == ClaimStore.ClaimRowKey) row = e; else decisions.Add(e);
+        }
+        if (row is null)
+        {
+            return new WorkflowCommandResult(null, 0, null, NotFound: true);
+        }
+        var stored = ClaimEntityMapper.FromEntity(row);
         var state = WorkflowRows.ReadState(stored);
         if (state.Status == WorkflowStatus.NotStarted)
         {
             return Refused(new WorkflowError(WorkflowErrorCode.NotStarted, $"The claim is {stored.Claim.Status}; its approval has not started."));
         }
         var context = await policies.ContextAsync(cancellationToken);
+        var now = workflowClock.GetUtcNow();
+        // Decisions accepted a moment ago may not be applied by the orchestration yet: apply this round's in the order they
+        // were accepted, so the caller is checked against the step as it will be (one already applied is refused again by
+        // the state machine and changes nothing).
+        foreach (var accepted in decisions.Where(e => e.RowKey.StartsWith(WorkflowRows.DecisionRoundPrefix(state.Round), StringComparison.Ordinal))
+            .OrderBy(e => e.Timestamp).ThenBy(e => e.RowKey, StringComparer.Ordinal))
+        {
+            if (accepted.GetString("Input") is { } json && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), now, context) is Transitioned applied)
+            {
+                state = applied.State;
+            }
+        }
         if (input is DecisionMade d)
         {
             // Pin the step the caller was authorised for: if the orchestrator has moved on when the event arrives, the
@@ -44,7 +67,7 @@ public sealed class ApprovalCommands(ClaimStore claims, ReimburseStorage storage
             input = d with { Round = d.Round ?? state.Round, StepIndex = d.StepIndex ?? state.StepIndex };
         }
         Transitioned t;
-        switch (ApprovalWorkflow.Decide(state, input, workflowClock.GetUtcNow(), context))
+        switch (ApprovalWorkflow.Decide(state, input, now, context))
         {
             case Transitioned accepted:
                 t = accepted;

@@ -25,7 +25,10 @@ public static class WorkflowRows
     /// <summary>The row a decision claims on a slot of a step: first writer wins (insert if absent), so of two approvers
     /// racing for one slot exactly one is accepted.</summary>
     public static string DecisionRowKey(int round, int step, int slot) =>
-        string.Create(CultureInfo.InvariantCulture, $"{DecisionPrefix}r{round:D4}-s{step:D3}-{slot:D3}");
+        string.Create(CultureInfo.InvariantCulture, $"{DecisionRoundPrefix(round)}-s{step:D3}-{slot:D3}");
+
+    /// <summary>The start of the decision rows of one round.</summary>
+    public static string DecisionRoundPrefix(int round) => string.Create(CultureInfo.InvariantCulture, $"{DecisionPrefix}r{round:D4}");
 
     public static string OutboxRowKey(int version, int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{OutboxPrefix}{version:D10}-{index:D3}");
