@@ -115,7 +115,8 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
         var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
         Assert.Single(chain, e => e.Action == "step.approved");
         Assert.Single(chain, e => e.Action == "step.started" && e.Details.Contains("\"step\":\"1\""));
-        Assert.Single(await SentAsync(app, id, ct), n => n.GetString("Template") == "approval-requested" && Step(n) == "1");
+        Assert.Equal(["fin-cheung", "fin-lam"], (await SentAsync(app, id, ct)).Where(n => n.GetString("Template") == "approval-requested" && Step(n) == "1")
+            .Select(n => n.GetString("Recipients")!).Order());
         Assert.Equal(1, (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).GetProperty("currentStep").GetProperty("index").GetInt32());
     }
 }
