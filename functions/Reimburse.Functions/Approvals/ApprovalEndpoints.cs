@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Approvals;
@@ -40,7 +41,7 @@ public static class ApprovalEndpoints
         app.MapMethods("/api/links/{token}", [HttpMethods.Get, HttpMethods.Post], ApprovalLinkPage.HandleAsync).AllowAnonymous().DisableAntiforgery().WithName("UseApprovalLink");
     }
 
-    public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands, DurableTaskClient client,
+    public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands, [FromServices] DurableTaskClient client,
         IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
@@ -77,7 +78,7 @@ public static class ApprovalEndpoints
     }
 
     public static async Task<IResult> Withdraw(string id, HttpContext http, ClaimStore claims, CompanyProvider companies, ApprovalCommands commands,
-        DurableTaskClient client, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        [FromServices] DurableTaskClient client, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
         WithdrawRequest? request = new(null);

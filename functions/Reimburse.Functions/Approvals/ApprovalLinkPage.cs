@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Approvals;
@@ -30,7 +31,7 @@ public static class ApprovalLinkPage
     private const int MaxComment = 2000;
     private static readonly TimeZoneInfo HongKong = TimeZoneInfo.FindSystemTimeZoneById("Asia/Hong_Kong");
 
-    public static async Task<IResult> HandleAsync(string token, HttpContext http, ApprovalLinks links, ApprovalCommands commands, DurableTaskClient client, ClaimStore claims,
+    public static async Task<IResult> HandleAsync(string token, HttpContext http, ApprovalLinks links, ApprovalCommands commands, [FromServices] DurableTaskClient client, ClaimStore claims,
         ReimburseStorage storage, CompanyProvider companies, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var html = WantsHtml(http.Request);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Audit;
@@ -37,7 +38,7 @@ public static class SubmitClaim
         ClaimIndex index,
         ReceiptStore receiptStore,
         CompanyProvider companies,
-        DurableTaskClient durable,
+        [FromServices] DurableTaskClient durable,
         WorkflowClock workflowClock,
         TimeProvider clock,
         AccessGuard guard,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Audit;
@@ -19,7 +20,7 @@ public static class SubmitDraft
         group.MapPost("/{id}/submit", Handle).WithName("SubmitDraft").RequireRateLimiting(WriteRateLimiting.PolicyName);
 
     public static async Task<IResult> Handle(string id, HttpContext http, ClaimStore claims, ClaimIndex index, CompanyProvider companies,
-        DurableTaskClient durable, WorkflowClock workflowClock, TimeProvider clock, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        [FromServices] DurableTaskClient durable, WorkflowClock workflowClock, TimeProvider clock, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
         var company = await companies.GetAsync(cancellationToken);
