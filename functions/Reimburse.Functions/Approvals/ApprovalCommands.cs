@@ -33,7 +33,8 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
         // One range read: the claim row (the state the orchestration last committed) and the decision rows after it.
         TableEntity? row = null;
         var decisions = new List<TableEntity>();
-        await foreach (var e in storage.Claims.QueryAsync(TableFilter.RowKeyRange(claimId, ClaimStore.ClaimRowKey, WorkflowRows.DecisionPrefix + "~"), cancellationToken: cancellationToken))
+        var to = WorkflowRows.DecisionPrefix + "~";
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId} and RowKey ge {ClaimStore.ClaimRowKey} and RowKey lt {to}"), cancellationToken: cancellationToken))
         {
             if (e.RowKey == ClaimStore.ClaimRowKey) row = e; else decisions.Add(e);
         }
