@@ -26,40 +26,13 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
     public async Task<WorkflowCommandResult> ApplyAsync(DurableTaskClient client, string claimId, WorkflowInput input, string actorRole, string? sourceIp,
         Func<TableEntity>? extraRow = null, CancellationToken cancellationToken = default)
     {
-        if (!ClaimIds.IsValid(claimId))
+        if (await ReadAsync(claimId, cancellationToken) is not var (stored, state, context, now))
         {
             return new WorkflowCommandResult(null, 0, null, NotFound: true);
         }
-        // One range read: the claim row (the state the orchestration last committed) and the decision rows after it.
-        TableEntity? row = null;
-        var decisions = new List<TableEntity>();
-        var to = WorkflowRows.DecisionPrefix + "~";
-        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId} and RowKey ge {ClaimStore.ClaimRowKey} and RowKey lt {to}"), cancellationToken: cancellationToken))
-        {
-            if (e.RowKey == ClaimStore.ClaimRowKey) row = e; else decisions.Add(e);
-        }
-        if (row is null)
-        {
-            return new WorkflowCommandResult(null, 0, null, NotFound: true);
-        }
-        var stored = ClaimEntityMapper.FromEntity(row);
-        var state = WorkflowRows.ReadState(stored);
         if (state.Status == WorkflowStatus.NotStarted)
         {
             return Refused(new WorkflowError(WorkflowErrorCode.NotStarted, $"The claim is {stored.Claim.Status}; its approval has not started."));
-        }
-        var context = await policies.ContextAsync(cancellationToken);
-        var now = workflowClock.GetUtcNow();
-        // Decisions accepted a moment ago may not be applied by the orchestration yet: apply this round's in the order they
-        // were accepted, so the caller is checked against the step as it will be (one already applied is refused again by
-        // the state machine and changes nothing).
-        foreach (var accepted in decisions.Where(e => e.RowKey.StartsWith(WorkflowRows.DecisionRoundPrefix(state.Round), StringComparison.Ordinal))
-            .OrderBy(e => e.Timestamp).ThenBy(e => e.RowKey, StringComparer.Ordinal))
-        {
-            if (accepted.GetString("Input") is { } json && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), now, context) is Transitioned applied)
-            {
-                state = applied.State;
-            }
         }
         if (input is DecisionMade d)
         {
@@ -111,6 +84,45 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
         await client.RaiseEventAsync(target, ApprovalOrchestration.EventName,
             new WorkflowEvent(WorkflowJson.Of(input), WorkflowContextData.From(context), actorRole, sourceIp), cancellationToken);
         return new WorkflowCommandResult(WorkflowRows.ClaimStatusFor(t.State.Status).ToString(), t.State.Version, null);
+    }
+
+    /// <summary>The claim with its workflow state as it will be: the state the orchestration last committed plus this
+    /// round's decisions accepted and not applied yet (read-your-writes for the next approver and for status readers).
+    /// Null when the claim does not exist.</summary>
+    public async Task<(StoredClaim Claim, WorkflowState State, WorkflowContext Context, DateTimeOffset Now)?> ReadAsync(string claimId, CancellationToken cancellationToken = default)
+    {
+        if (!ClaimIds.IsValid(claimId))
+        {
+            return null;
+        }
+        // One range read: the claim row (the state the orchestration last committed) and the decision rows after it.
+        TableEntity? row = null;
+        var decisions = new List<TableEntity>();
+        var to = WorkflowRows.DecisionPrefix + "~";
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId} and RowKey ge {ClaimStore.ClaimRowKey} and RowKey lt {to}"), cancellationToken: cancellationToken))
+        {
+            if (e.RowKey == ClaimStore.ClaimRowKey) row = e; else decisions.Add(e);
+        }
+        if (row is null)
+        {
+            return null;
+        }
+        var stored = ClaimEntityMapper.FromEntity(row);
+        var state = WorkflowRows.ReadState(stored);
+        var context = await policies.ContextAsync(cancellationToken);
+        var now = workflowClock.GetUtcNow();
+        // Decisions accepted a moment ago may not be applied by the orchestration yet: apply this round's in the order they
+        // were accepted, so the caller is checked against the step as it will be (one already applied is refused again by
+        // the state machine and changes nothing).
+        foreach (var accepted in decisions.Where(e => e.RowKey.StartsWith(WorkflowRows.DecisionRoundPrefix(state.Round), StringComparison.Ordinal))
+            .OrderBy(e => e.Timestamp).ThenBy(e => e.RowKey, StringComparer.Ordinal))
+        {
+            if (accepted.GetString("Input") is { } json && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), now, context) is Transitioned applied)
+            {
+                state = applied.State;
+            }
+        }
+        return (stored, state, context, now);
     }
 
     /// <summary>Tells the orchestration of a returned claim that the claimant resubmitted it (intake runs again, then a new

@@ -99,18 +99,14 @@ public static class ApprovalEndpoints
         return Answer(id, result);
     }
 
-    public static async Task<IResult> Status(string id, HttpContext http, ClaimStore claims, CompanyProvider companies, PolicyProvider policies,
-        WorkflowClock workflowClock, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+    public static async Task<IResult> Status(string id, HttpContext http, ApprovalCommands commands, CompanyProvider companies,
+        IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
-        var stored = await claims.GetAsync(id, cancellationToken);
-        if (stored is null)
+        if (await commands.ReadAsync(id, cancellationToken) is not var (stored, state, context, now))
         {
             return Problems.NotFoundResult("claim");
         }
-        var state = WorkflowRows.ReadState(stored);
-        var context = await policies.ContextAsync(cancellationToken);
-        var now = workflowClock.GetUtcNow();
         // Approvers of the route (including escalation targets and delegates waiting now) may look, besides the usual readers.
         var involved = state.Route?.Steps.Any(s => s.Slots.Any(sl => sl.Approvers.Contains(caller.Id) || sl.EscalationTiers.Any(t => t.Contains(caller.Id)))) == true
             || ApprovalWorkflow.IsWaitingOn(state, caller.Id, now, context);
