@@ -21,15 +21,20 @@ public sealed record WorkflowCommandResult(string? Status, int Version, Workflow
 /// applies it to its own state again: a decision that lost a race there (say to a withdrawal) is ignored and logged,
 /// never applied twice.
 /// </summary>
-public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider policies, WorkflowClock workflowClock)
+public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider policies, WorkflowClock workflowClock, TimeProvider clock)
 {
+    /// <summary>A caller's own accepted input whose event may never have been raised (the process died between the slot row
+    /// and the event) is raised again by the caller's retry once it is this old; younger, the retry is a double click (409).</summary>
+    public static readonly TimeSpan RetryTakeover = TimeSpan.FromSeconds(10);
+
     public async Task<WorkflowCommandResult> ApplyAsync(DurableTaskClient client, string claimId, WorkflowInput input, string actorRole, string? sourceIp,
         Func<TableEntity>? extraRow = null, CancellationToken cancellationToken = default)
     {
-        if (await ReadAsync(claimId, cancellationToken) is not var (stored, state, context, now))
+        if (await ReadAcceptedAsync(claimId, cancellationToken) is not { } read)
         {
             return new WorkflowCommandResult(null, 0, null, NotFound: true);
         }
+        var (stored, state, context, now) = (read.Claim, read.State, read.Context, read.Now);
         if (state.Status == WorkflowStatus.NotStarted)
         {
             return Refused(new WorkflowError(WorkflowErrorCode.NotStarted, $"The claim is {stored.Claim.Status}; its approval has not started."));
@@ -47,6 +52,13 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
                 t = accepted;
                 break;
             case Refused r:
+                // The caller's own accepted input, never applied and old enough not to be a double click: its event may
+                // have died with the process that wrote the row. Raise it again and answer as the first time.
+                if (OwnUnappliedRetry(read, input) is { } own)
+                {
+                    await RaiseAsync(client, claimId, read.Committed, own, cancellationToken);
+                    return new WorkflowCommandResult(WorkflowRows.ClaimStatusFor(state.Status).ToString(), state.Version, null);
+                }
                 return Refused(AlreadyDecidedByActor(state, input, r.Error));
             default:
                 return Refused(new WorkflowError(WorkflowErrorCode.StepAlreadyDecided, "Nothing to change."));
@@ -57,6 +69,10 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
             ["Actor"] = input switch { DecisionMade m => m.Actor, Withdrawn w => w.Actor, _ => "" },
             ["Input"] = WorkflowJson.Of(input),
             ["ForVersion"] = state.Version,
+            // Everything the event carries, so the orchestration can recover the input from the row if the event is lost.
+            ["Context"] = WorkflowJson.Of(WorkflowContextData.From(context)),
+            ["ActorRole"] = actorRole,
+            ["SourceIp"] = sourceIp,
         };
         try
         {
@@ -78,23 +94,71 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
                 : new WorkflowError(WorkflowErrorCode.StepAlreadyDecided, "That approval step has already been decided."));
         }
 
-        // A pending claim's events go to its approval round; a returned one's to the claim orchestration that waits for the
-        // claimant.
-        var target = state.Status == WorkflowStatus.Pending ? ApprovalOrchestration.InstanceId(claimId, state.Round) : claimId;
-        await client.RaiseEventAsync(target, ApprovalOrchestration.EventName,
-            new WorkflowEvent(WorkflowJson.Of(input), WorkflowContextData.From(context), actorRole, sourceIp), cancellationToken);
+        await RaiseAsync(client, claimId, read.Committed, EventOf(slotRow), cancellationToken);
         return new WorkflowCommandResult(WorkflowRows.ClaimStatusFor(t.State.Status).ToString(), t.State.Version, null);
     }
 
+    /// <summary>A pending claim's events go to its approval round; a returned one's to the claim orchestration that waits for
+    /// the claimant (by the state the orchestration committed: the instance that will read the event).</summary>
+    private static Task RaiseAsync(DurableTaskClient client, string claimId, WorkflowState committed, WorkflowEvent e, CancellationToken cancellationToken)
+    {
+        var target = committed.Status == WorkflowStatus.Pending ? ApprovalOrchestration.InstanceId(claimId, committed.Round) : claimId;
+        return client.RaiseEventAsync(target, ApprovalOrchestration.EventName, e, cancellationToken);
+    }
+
+    /// <summary>The event an accepted input's row stands for.</summary>
+    public static WorkflowEvent EventOf(TableEntity row) => new(
+        row.GetString("Input"),
+        row.GetString("Context") is { Length: > 0 } c ? WorkflowJson.To<WorkflowContextData>(c) : null,
+        row.GetString("ActorRole"),
+        row.GetString("SourceIp"));
+
+    /// <summary>The caller's own accepted row for this input (same actor, same decision on the same step, or their
+    /// withdrawal) when the orchestration has not applied it yet and it is older than <see cref="RetryTakeover"/>.</summary>
+    private WorkflowEvent? OwnUnappliedRetry(AcceptedRead read, WorkflowInput input)
+    {
+        var cutoff = clock.GetUtcNow() - RetryTakeover;
+        var before = read.Committed;
+        foreach (var row in read.Rows)
+        {
+            var state = before;
+            before = ApplyAccepted(before, [row], read.Now, read.Context);
+            if (row.Timestamp is not { } at || at > cutoff || row.GetString("Input") is not { } json)
+            {
+                continue;
+            }
+            var mine = (WorkflowJson.To<WorkflowInput>(json), input) switch
+            {
+                (DecisionMade a, DecisionMade b) => a.Actor == b.Actor && a.Decision == b.Decision
+                    && (b.Round is null || b.Round == a.Round) && (b.StepIndex is null || b.StepIndex == a.StepIndex),
+                (Withdrawn a, Withdrawn b) => a.Actor == b.Actor,
+                _ => false,
+            };
+            if (mine && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), read.Now, read.Context) is Transitioned)
+            {
+                return EventOf(row);
+            }
+        }
+        return null;
+    }
+
     /// <summary>The claim with its workflow state as it will be: the state the orchestration last committed plus this
-    /// round's decisions accepted and not applied yet (read-your-writes for the next approver and for status readers).
-    /// Null when the claim does not exist.</summary>
-    public async Task<(StoredClaim Claim, WorkflowState State, WorkflowContext Context, DateTimeOffset Now)?> ReadAsync(string claimId, CancellationToken cancellationToken = default)
+    /// round's decisions (and the claim's withdrawal) accepted and not applied yet — read-your-writes for the next approver
+    /// and for status readers. Null when the claim does not exist.</summary>
+    public async Task<(StoredClaim Claim, WorkflowState State, WorkflowContext Context, DateTimeOffset Now)?> ReadAsync(string claimId, CancellationToken cancellationToken = default) =>
+        await ReadAcceptedAsync(claimId, cancellationToken) is { } read ? (read.Claim, read.State, read.Context, read.Now) : null;
+
+    /// <summary>What <see cref="ReadAsync"/> reads, with the committed state and the accepted rows in the order they were
+    /// accepted.</summary>
+    public sealed record AcceptedRead(StoredClaim Claim, WorkflowState Committed, WorkflowState State, WorkflowContext Context, DateTimeOffset Now, IReadOnlyList<TableEntity> Rows);
+
+    public async Task<AcceptedRead?> ReadAcceptedAsync(string claimId, CancellationToken cancellationToken = default)
     {
         if (!ClaimIds.IsValid(claimId))
         {
             return null;
         }
+        var withdrawal = storage.Claims.GetEntityIfExistsAsync<TableEntity>(claimId, WorkflowRows.WithdrawalRowKey, cancellationToken: cancellationToken);
         // One range read: the claim row (the state the orchestration last committed) and the decision rows after it.
         TableEntity? row = null;
         var decisions = new List<TableEntity>();
@@ -103,26 +167,65 @@ public sealed class ApprovalCommands(ReimburseStorage storage, PolicyProvider po
         {
             if (e.RowKey == ClaimStore.ClaimRowKey) row = e; else decisions.Add(e);
         }
+        var withdrawn = await withdrawal;
         if (row is null)
         {
             return null;
         }
         var stored = ClaimEntityMapper.FromEntity(row);
-        var state = WorkflowRows.ReadState(stored);
+        var committed = WorkflowRows.ReadState(stored);
         var context = await policies.ContextAsync(cancellationToken);
         var now = workflowClock.GetUtcNow();
-        // Decisions accepted a moment ago may not be applied by the orchestration yet: apply this round's in the order they
-        // were accepted, so the caller is checked against the step as it will be (one already applied is refused again by
-        // the state machine and changes nothing).
-        foreach (var accepted in decisions.Where(e => e.RowKey.StartsWith(WorkflowRows.DecisionRoundPrefix(state.Round), StringComparison.Ordinal))
-            .OrderBy(e => e.Timestamp).ThenBy(e => e.RowKey, StringComparer.Ordinal))
+        var rows = Accepted(committed, decisions, withdrawn.HasValue ? withdrawn.Value : null);
+        return new AcceptedRead(stored, committed, ApplyAccepted(committed, rows, now, context), context, now, rows);
+    }
+
+    /// <summary>This round's decision rows and the withdrawal row, in the order they were accepted.</summary>
+    public static IReadOnlyList<TableEntity> Accepted(WorkflowState state, IEnumerable<TableEntity> decisions, TableEntity? withdrawal) =>
+        decisions.Where(e => e.RowKey.StartsWith(WorkflowRows.DecisionRoundPrefix(state.Round), StringComparison.Ordinal))
+            .Concat(withdrawal is null ? [] : [withdrawal])
+            .OrderBy(e => e.Timestamp).ThenBy(e => e.RowKey, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Applies accepted rows in order; one already applied is refused again by the state machine and changes
+    /// nothing.</summary>
+    public static WorkflowState ApplyAccepted(WorkflowState state, IEnumerable<TableEntity> rows, DateTimeOffset now, WorkflowContext context)
+    {
+        foreach (var accepted in rows)
         {
             if (accepted.GetString("Input") is { } json && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), now, context) is Transitioned applied)
             {
                 state = applied.State;
             }
         }
-        return (stored, state, context, now);
+        return state;
+    }
+
+    /// <summary>For the orchestration when it wakes: the inputs accepted for this round (or the withdrawal) that its state
+    /// has not applied, in the order they were accepted — an event lost between the slot row and the raise is recovered
+    /// here, and a decision accepted before a timer's due time is applied before the timer acts.</summary>
+    public async Task<IReadOnlyList<WorkflowEvent>> UnappliedAsync(string claimId, WorkflowState state, CancellationToken cancellationToken = default)
+    {
+        var withdrawal = storage.Claims.GetEntityIfExistsAsync<TableEntity>(claimId, WorkflowRows.WithdrawalRowKey, cancellationToken: cancellationToken);
+        var decisions = new List<TableEntity>();
+        var from = WorkflowRows.DecisionRoundPrefix(state.Round);
+        await foreach (var e in storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {claimId} and RowKey ge {from} and RowKey lt {from + "~"}"), cancellationToken: cancellationToken))
+        {
+            decisions.Add(e);
+        }
+        var withdrawn = await withdrawal;
+        var context = await policies.ContextAsync(cancellationToken);
+        var now = workflowClock.GetUtcNow();
+        var events = new List<WorkflowEvent>();
+        foreach (var row in Accepted(state, decisions, withdrawn.HasValue ? withdrawn.Value : null))
+        {
+            if (row.GetString("Input") is { } json && ApprovalWorkflow.Decide(state, WorkflowJson.To<WorkflowInput>(json), now, context) is Transitioned applied)
+            {
+                state = applied.State;
+                events.Add(EventOf(row));
+            }
+        }
+        return events;
     }
 
     /// <summary>Tells the orchestration of a returned claim that the claimant resubmitted it (intake runs again, then a new

@@ -8,9 +8,12 @@ namespace Reimburse.Functions.Approvals;
 
 /// <summary>Workflow time as a pure function of engine time: <c>Workflow + (real - Real) * Speed</c>. Taken from the
 /// <see cref="WorkflowClock"/> when a claim's orchestration starts and carried in its input, so replays compute the same
-/// instants (demos and tests run workflow time faster, from a fixed Tuesday morning).</summary>
-public sealed record ClockAnchor(DateTimeOffset Real, DateTimeOffset Workflow, double Speed)
+/// instants (demos and tests run workflow time faster, from a fixed Tuesday morning). <paramref name="RecheckSeconds"/>: how
+/// often (real time) a waiting orchestration wakes to look for accepted inputs whose event was lost.</summary>
+public sealed record ClockAnchor(DateTimeOffset Real, DateTimeOffset Workflow, double Speed, double RecheckSeconds = 300)
 {
+    public TimeSpan Recheck => TimeSpan.FromSeconds(RecheckSeconds > 0 ? RecheckSeconds : 300);
+
     public DateTimeOffset ToWorkflow(DateTime realUtc) =>
         Workflow + (new DateTimeOffset(DateTime.SpecifyKind(realUtc, DateTimeKind.Utc)) - Real) * Speed;
 
@@ -93,13 +96,17 @@ public sealed partial class ApprovalOrchestration
         var clock = run.Clock;
         var state = WorkflowJson.To<WorkflowState>(run.State);
         var workflowContext = run.Context.ToContext();
-        WorkflowEvent? next = run.Start is null ? null : new(run.Start, null, run.ActorRole, run.SourceIp);
+        var pending = new Queue<WorkflowEvent>();
+        if (run.Start is not null)
+        {
+            pending.Enqueue(new(run.Start, null, run.ActorRole, run.SourceIp));
+        }
         Task<WorkflowEvent>? incoming = null;
         IReadOnlyList<KeyedEffect> completion = [];
         DateTime? rearmAt = null;
-        for (var turn = 0; turn < TurnsPerHistory; turn++)
+        for (var turn = 0; turn < TurnsPerHistory || pending.Count > 0; turn++)
         {
-            if (next is { Input: { } json })
+            if (pending.TryDequeue(out var next) && next is { Input: { } json })
             {
                 var input = WorkflowJson.To<WorkflowInput>(json);
                 if (next.Context is { } data)
@@ -118,33 +125,56 @@ public sealed partial class ApprovalOrchestration
                         LogIgnored(logger, run.ClaimId, i.Reason.ToString(), i.Message);
                         break;
                     case Refused r:
-                        // A stale or repeated decision (the HTTP check raced another one): nothing changes.
+                        // A stale or repeated decision (the HTTP check raced another one, or a duplicate delivery): nothing changes.
                         LogRefused(logger, run.ClaimId, r.Error.Code.ToString(), r.Error.Message);
                         break;
                 }
+                if (turn == 0 && run.Start is not null && !state.IsFinal)
+                {
+                    // A fresh round (or history) first takes the inputs accepted for it that no event brought (a crash
+                    // between the slot row and the raise).
+                    pending = Enqueue(pending, (await context.CallActivityAsync<WorkflowWake>(nameof(WorkflowActivities.Wake), new WakeRequest(run.ClaimId, WorkflowJson.Of(state)), Retry)).Accepted);
+                }
             }
-            next = null;
             if (state.IsFinal || state.Status == WorkflowStatus.Returned)
             {
+                foreach (var left in pending)
+                {
+                    LogSuperseded(logger, run.ClaimId, left.Input ?? "");
+                }
                 return new ApprovalOutcome(WorkflowJson.Of(state), completion);
+            }
+            if (pending.Count > 0)
+            {
+                continue;
             }
             // One waiter for the event stream, kept across timers: a second waiter would take events out of order.
             incoming ??= context.WaitForExternalEvent<WorkflowEvent>(EventName);
             var timer = state.Timers.OrderBy(t => t.DueAt).FirstOrDefault();
-            if (timer is null)
-            {
-                next = await incoming;
-                incoming = null;
-                continue;
-            }
+            var check = context.CurrentUtcDateTime + clock.Recheck;
+            var fireAt = rearmAt ?? (timer is null ? check : Min(clock.ToReal(timer.DueAt), check));
             using var cancel = new CancellationTokenSource();
-            var fireAt = rearmAt ?? clock.ToReal(timer.DueAt);
             var fired = context.CreateTimer(fireAt, cancel.Token);
             if (await Task.WhenAny(incoming, fired) == incoming)
             {
                 cancel.Cancel();
-                next = await incoming;
+                pending.Enqueue(await incoming);
                 incoming = null;
+                rearmAt = null;
+                continue;
+            }
+            // Awake: inputs accepted for this round and not applied go first (an event lost in a crash, or a decision
+            // accepted before the timer's due time); then the timer, if it is due. The context is read in an activity (who a
+            // reminder goes to depends on the delegations in force now), so replays agree.
+            var wake = await context.CallActivityAsync<WorkflowWake>(nameof(WorkflowActivities.Wake), new WakeRequest(run.ClaimId, WorkflowJson.Of(state)), Retry);
+            if (wake.Accepted.Count > 0)
+            {
+                pending = Enqueue(pending, wake.Accepted);
+                rearmAt = null;
+                continue;
+            }
+            if (timer is null || context.CurrentUtcDateTime < clock.ToReal(timer.DueAt) && fireAt >= check)
+            {
                 rearmAt = null;
                 continue;
             }
@@ -156,13 +186,11 @@ public sealed partial class ApprovalOrchestration
                 continue;
             }
             rearmAt = null;
-            // Who a reminder goes to depends on the delegations in force now: read them (an activity, so replays agree).
-            var fresh = await context.CallActivityAsync<WorkflowContextData>(nameof(WorkflowActivities.LoadWorkflowContext), run.ClaimId, Retry);
-            next = new WorkflowEvent(WorkflowJson.Of<WorkflowInput>(new TimerFired(timer.Id, timer.Kind, timer.Round, timer.StepIndex, timer.EscalationLevel)), fresh, "system", null);
+            pending.Enqueue(new WorkflowEvent(WorkflowJson.Of<WorkflowInput>(new TimerFired(timer.Id, timer.Kind, timer.Round, timer.StepIndex, timer.EscalationLevel)), wake.Context, "system", null));
         }
         // A long-lived round (many reminders, escalations, stale clicks) starts a fresh history with its state; events not
-        // yet handled are carried over.
-        context.ContinueAsNew(run with { State = WorkflowJson.Of(state), Start = next?.Input, Context = WorkflowContextData.From(workflowContext), ActorRole = next?.ActorRole, SourceIp = next?.SourceIp });
+        // yet received are carried over by the engine.
+        context.ContinueAsNew(run with { State = WorkflowJson.Of(state), Start = null, Context = WorkflowContextData.From(workflowContext), ActorRole = null, SourceIp = null });
         return new ApprovalOutcome(WorkflowJson.Of(state), completion);
     }
 
@@ -194,6 +222,17 @@ public sealed partial class ApprovalOrchestration
         return completion;
     }
 
+    private static Queue<WorkflowEvent> Enqueue(Queue<WorkflowEvent> queue, IEnumerable<WorkflowEvent> events)
+    {
+        foreach (var e in events)
+        {
+            queue.Enqueue(e);
+        }
+        return queue;
+    }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
     private static ApprovalProgress Progress(WorkflowState state, DateTimeOffset now, WorkflowContext context) => new(
         state.Status.ToString(), state.Round, state.StepIndex, state.EscalationLevel, state.Version,
         ApprovalWorkflow.WaitingOn(state, now, context).Select(w => w.UserId).Distinct(StringComparer.Ordinal).ToList(),
@@ -204,6 +243,9 @@ public sealed partial class ApprovalOrchestration
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Claim {ClaimId}: stale or repeated input refused ({Code}): {Message}")]
     private static partial void LogRefused(ILogger logger, string claimId, string code, string message);
+
+    [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "Claim {ClaimId}: the round ended before an accepted input was applied; it changes nothing: {Input}")]
+    private static partial void LogSuperseded(ILogger logger, string claimId, string input);
 
     [LoggerMessage(EventId = 4402, Level = LogLevel.Debug, Message = "Claim {ClaimId}: timer {TimerId} fired before its due time; waiting again")]
     private static partial void LogEarly(ILogger logger, string claimId, string timerId);

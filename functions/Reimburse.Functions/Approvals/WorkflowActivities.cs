@@ -12,6 +12,13 @@ namespace Reimburse.Functions.Approvals;
 /// <summary>Input of <see cref="WorkflowActivities.CommitWorkflow"/>: a transition (<see cref="Transitioned"/> as JSON).</summary>
 public sealed record WorkflowCommit(string ClaimId, string Transition, string? ActorRole, string? SourceIp);
 
+/// <summary>Input of <see cref="WorkflowActivities.Wake"/>: the round's state as the orchestration holds it.</summary>
+public sealed record WakeRequest(string ClaimId, string State);
+
+/// <summary>What <see cref="WorkflowActivities.Wake"/> found: the context in force now and the inputs accepted for the round
+/// that the state has not applied (in the order they were accepted).</summary>
+public sealed record WorkflowWake(WorkflowContextData Context, IReadOnlyList<WorkflowEvent> Accepted);
+
 /// <summary>Input of <see cref="WorkflowActivities.DeliverNotification"/>.</summary>
 public sealed record NotificationDue(string ClaimId, KeyedEffect Effect);
 
@@ -27,6 +34,7 @@ public sealed partial class WorkflowActivities(
     ApprovalIndex index,
     PolicyProvider policies,
     WorkflowNotifications notifications,
+    ApprovalCommands commands,
     TimeProvider clock,
     ILogger<WorkflowActivities> logger)
 {
@@ -59,6 +67,32 @@ public sealed partial class WorkflowActivities(
     {
         _ = claimId;
         return WorkflowContextData.From(await policies.ContextAsync());
+    }
+
+    /// <summary>When a round's orchestration wakes (a timer, or its periodic check): the context in force now and the inputs
+    /// accepted for the round that its state has not applied — an event lost between the slot row and the raise (a crash),
+    /// or a decision accepted before a timer's due time, which goes first.</summary>
+    [Function(nameof(Wake))]
+    public async Task<WorkflowWake> Wake([ActivityTrigger] WakeRequest request)
+    {
+        var state = WorkflowJson.To<WorkflowState>(request.State);
+        var accepted = await commands.UnappliedAsync(request.ClaimId, state);
+        return new WorkflowWake(WorkflowContextData.From(await policies.ContextAsync()), accepted);
+    }
+
+    /// <summary>For the orchestration of a returned claim when it wakes: the claimant's resubmission (the claim is Submitted
+    /// again) or withdrawal that was accepted and not applied, else null. A resubmission event is only acted on when this
+    /// confirms it (a duplicate delivered later must not start a round).</summary>
+    [Function(nameof(ReturnedClaimInput))]
+    public async Task<WorkflowEvent?> ReturnedClaimInput([ActivityTrigger] WakeRequest request)
+    {
+        var stored = await claims.GetAsync(request.ClaimId) ?? throw new InvalidOperationException($"Claim {request.ClaimId} does not exist.");
+        if (stored.Claim.Status == Reimburse.Core.Claims.ClaimStatus.Submitted)
+        {
+            return new WorkflowEvent(null, null, null, null, Resubmit: true);
+        }
+        var accepted = await commands.UnappliedAsync(request.ClaimId, WorkflowJson.To<WorkflowState>(request.State));
+        return accepted.Count > 0 ? accepted[0] : null;
     }
 
     /// <summary>Hands an approved claim to accounting: one ledger row per effect key (a repeat finds it and does nothing).</summary>

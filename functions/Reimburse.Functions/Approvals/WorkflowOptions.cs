@@ -16,6 +16,11 @@ public sealed class WorkflowOptions
     /// <summary>Workflow time at process start (demos and tests: start on a Tuesday morning). Empty: the real time.</summary>
     public DateTimeOffset? ClockStart { get; set; }
 
+    /// <summary>How often (real seconds) a waiting orchestration wakes to look for inputs that were accepted (their row
+    /// written) but whose event was lost with a crashed process. Timers and events wake it sooner.</summary>
+    [Range(1, 86_400)]
+    public double RecheckSeconds { get; set; } = 300;
+
     /// <summary>HMAC-SHA256 key (Base64, ≥ 32 bytes) for one-click approve/reject links. Empty: a random key per process
     /// (links then die with the process; set it in any multi-instance deployment).</summary>
     public string? LinkKey { get; set; }
@@ -45,11 +50,13 @@ public sealed class WorkflowClock : TimeProvider
     private readonly TimeProvider _inner;
     private readonly DateTimeOffset _realStart;
     private readonly DateTimeOffset _workflowStart;
+    private readonly double _recheckSeconds;
 
     public WorkflowClock(TimeProvider inner, IOptions<WorkflowOptions> options)
     {
         _inner = inner;
         Speed = options.Value.ClockSpeed;
+        _recheckSeconds = options.Value.RecheckSeconds;
         _realStart = inner.GetUtcNow();
         _workflowStart = options.Value.ClockStart ?? _realStart;
     }
@@ -57,7 +64,7 @@ public sealed class WorkflowClock : TimeProvider
     public double Speed { get; }
 
     /// <summary>This clock as a pure function of real time, for orchestrations (which may not read a clock).</summary>
-    public ClockAnchor Anchor => new(_realStart, _workflowStart, Speed);
+    public ClockAnchor Anchor => new(_realStart, _workflowStart, Speed, _recheckSeconds);
 
     public override DateTimeOffset GetUtcNow() => _workflowStart + (_inner.GetUtcNow() - _realStart) * Speed;
 

@@ -13,7 +13,7 @@ namespace Reimburse.Functions.Claims;
 
 /// <summary>Input of a claim's orchestration (instance id = claim id). After a returned round it continues as new with the
 /// state so far, the number of rounds run and, for a withdrawal of the returned claim, that event.</summary>
-public sealed record ClaimStarted(string ClaimId, ClockAnchor Clock, string? State = null, int Round = 0, WorkflowEvent? Withdrawal = null);
+public sealed record ClaimStarted(string ClaimId, ClockAnchor Clock, string? State = null, int Round = 0, WorkflowEvent? Withdrawal = null, bool AwaitingClaimant = false);
 
 /// <summary>What <see cref="ClaimIntake.PlanApproval"/> decided: the input that starts the next round, or why none can.</summary>
 public sealed record ApprovalPlan(string? Start, WorkflowContextData? Context, string? Problem);
@@ -31,6 +31,9 @@ public sealed partial class ClaimOrchestration
     private static readonly TimeSpan MissingRetry = TimeSpan.FromSeconds(2);
     private const int MissingAttempts = 60;
 
+    /// <summary>Periodic checks of a returned claim before its wait starts a fresh history.</summary>
+    private const int ChecksPerHistory = 50;
+
     /// <summary>Receipt reading and scoring retry with back-off (an OCR engine warming up, a storage hiccup).</summary>
     private static readonly TaskOptions IntakeRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
 
@@ -42,6 +45,10 @@ public sealed partial class ClaimOrchestration
         var logger = context.CreateReplaySafeLogger<ClaimOrchestration>();
         var state = start.State is null ? WorkflowState.New(id) : WorkflowJson.To<WorkflowState>(start.State);
         var withdrawal = start.Withdrawal;
+        if (start.AwaitingClaimant)
+        {
+            return await AwaitClaimantAsync(context, start, state, start.Round);
+        }
         ApprovalPlan plan;
         if (withdrawal is null)
         {
@@ -102,10 +109,39 @@ public sealed partial class ClaimOrchestration
             return state.Status.ToString();
         }
 
-        // Back with the claimant: a resubmission (intake again, then a new round) or a withdrawal (a round of its own), each
-        // in a fresh history.
-        var next = await context.WaitForExternalEvent<WorkflowEvent>(ApprovalOrchestration.EventName);
-        context.ContinueAsNew(start with { State = WorkflowJson.Of(state), Round = round, Withdrawal = next.Resubmit ? null : next });
+        return await AwaitClaimantAsync(context, start, state, round);
+    }
+
+    /// <summary>Back with the claimant: a resubmission (intake again, then a new round) or a withdrawal (a round of its own),
+    /// each in a fresh history. A resubmission event is confirmed against the claim (a duplicate delivered late must not
+    /// start a round); a periodic check finds a resubmission or withdrawal whose event was lost with a crashed process.</summary>
+    private static async Task<string> AwaitClaimantAsync(TaskOrchestrationContext context, ClaimStarted start, WorkflowState state, int round)
+    {
+        var check = new WakeRequest(start.ClaimId, WorkflowJson.Of(state));
+        Task<WorkflowEvent>? incoming = null;
+        for (var i = 0; i < ChecksPerHistory; i++)
+        {
+            incoming ??= context.WaitForExternalEvent<WorkflowEvent>(ApprovalOrchestration.EventName);
+            using var cancel = new CancellationTokenSource();
+            var timer = context.CreateTimer(context.CurrentUtcDateTime + start.Clock.Recheck, cancel.Token);
+            WorkflowEvent? next = null;
+            if (await Task.WhenAny(incoming, timer) == incoming)
+            {
+                cancel.Cancel();
+                next = await incoming;
+                incoming = null;
+            }
+            if (next is null || next.Resubmit)
+            {
+                next = await context.CallActivityAsync<WorkflowEvent?>(nameof(WorkflowActivities.ReturnedClaimInput), check, ApprovalOrchestration.Retry);
+            }
+            if (next is not null)
+            {
+                context.ContinueAsNew(start with { State = WorkflowJson.Of(state), Round = round, Withdrawal = next.Resubmit ? null : next, AwaitingClaimant = false });
+                return "returned";
+            }
+        }
+        context.ContinueAsNew(start with { State = WorkflowJson.Of(state), Round = round, Withdrawal = null, AwaitingClaimant = true });
         return "returned";
     }
 

@@ -81,6 +81,14 @@ public static class SubmitDraft
         {
             return Problems.ValidationFailed(validation, "The draft is not complete. Send the missing fields in the body.");
         }
+        if (stored.Claim.Status == ClaimStatus.Submitted && WorkflowRows.ReadState(stored).Status == Reimburse.Core.Approvals.WorkflowStatus.Returned
+            && stored.Claim.UpdatedAt < now - ApprovalCommands.RetryTakeover)
+        {
+            // A resubmission whose process died after it changed the claim and before it told the orchestration, retried by
+            // the claimant: tell it now and answer as the first time (a double click, sooner, is still a 409).
+            await ApprovalCommands.ResubmittedAsync(durable, id, cancellationToken);
+            return TypedResults.Accepted($"/api/claims/{id}", new ClaimAccepted(id, stored.Claim.Status.ToString(), $"/api/claims/{id}"));
+        }
         if (stored.Claim.Status is not (ClaimStatus.Draft or ClaimStatus.Returned))
         {
             return Problems.Problem(409, Problems.Conflict, "Already submitted", $"The claim is {stored.Claim.Status}.");
