@@ -12,6 +12,8 @@ public sealed class StorageRequestProxy : IAsyncDisposable
     private readonly List<TcpListener> _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly long[] _counts = new long[3];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _byResource = new(StringComparer.Ordinal);
+    private static readonly string[] Services = ["blob", "queue", "table"];
 
     private StorageRequestProxy() { }
 
@@ -23,6 +25,9 @@ public sealed class StorageRequestProxy : IAsyncDisposable
 
     /// <summary>Requests counted so far per service.</summary>
     public (long Blob, long Queue, long Table) ByService => (Interlocked.Read(ref _counts[0]), Interlocked.Read(ref _counts[1]), Interlocked.Read(ref _counts[2]));
+
+    /// <summary>Requests counted so far per method and resource ("GET queue:benchreimburse-control-00").</summary>
+    public IReadOnlyDictionary<string, long> ByResource => new Dictionary<string, long>(_byResource);
 
     public static StorageRequestProxy Start(int blobPort, int queuePort, int tablePort)
     {
@@ -127,11 +132,25 @@ public sealed class StorageRequestProxy : IAsyncDisposable
                 if (n >= 4 && header[n - 1] == '\n' && header[n - 2] == '\r' && header[n - 3] == '\n' && header[n - 4] == '\r')
                 {
                     Interlocked.Increment(ref _counts[service]);
-                    (bodyLeft, chunked) = Framing(Encoding.ASCII.GetString([.. header]));
+                    var head = Encoding.ASCII.GetString([.. header]);
+                    _byResource.AddOrUpdate(Resource(head, service), 1, (_, c) => c + 1);
+                    (bodyLeft, chunked) = Framing(head);
                     header.Clear();
                 }
             }
         }
+    }
+
+    /// <summary>"METHOD service:resource" from the request line: the container, queue or table (Tables for the table list).</summary>
+    private static string Resource(string head, int service)
+    {
+        var line = head[..Math.Max(0, head.IndexOf("\r\n", StringComparison.Ordinal))].Split(' ');
+        if (line.Length < 2) return Services[service] + ":?";
+        var path = line[1].Split('?')[0].Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var name = path.Length > 1 ? path[1] : "";
+        var paren = name.IndexOf('(');
+        if (paren >= 0) name = name[..paren];
+        return $"{line[0]} {Services[service]}:{name}";
     }
 
     private static (long Length, bool Chunked) Framing(string head)

@@ -155,6 +155,7 @@ public sealed class WorkflowBenchmark : IBenchmark
             ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:DurableTask"] = "Error",
+            ["Logging:LogLevel:Azure"] = "Error",
         };
         if (column == "stock")
         {
@@ -415,11 +416,16 @@ public sealed class WorkflowBenchmark : IBenchmark
         proxy0 = proxy.Count;
         app0 = appCounter.Count;
         var (b0, q0, t0) = proxy.ByService;
+        var r0 = proxy.ByResource;
         await Task.Delay(TimeSpan.FromSeconds(o.IdleSeconds), cancellationToken);
         var idle = (proxy.Count - proxy0) / (double)o.IdleSeconds;
         var appIdle = (appCounter.Count - app0) / (double)o.IdleSeconds;
         var (b1, q1, t1) = proxy.ByService;
         Console.WriteLine($"  {idle:F2} requests/s (blob {(b1 - b0) / (double)o.IdleSeconds:F2}, queue {(q1 - q0) / (double)o.IdleSeconds:F2}, table {(t1 - t0) / (double)o.IdleSeconds:F2}; the app's own {appIdle:F2})");
+        foreach (var (resource, count) in proxy.ByResource.Select(kv => (kv.Key, kv.Value - r0.GetValueOrDefault(kv.Key))).Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2).Take(12))
+        {
+            Console.WriteLine($"    {count / (double)o.IdleSeconds,6:F2}/s  {resource}");
+        }
         var loadAfter = Load();
         await app.StopAsync(cancellationToken);
         return new ColumnResult(column, sustained, lightResult, idle, appIdle, o.IdleSeconds, loadBefore, loadAfter, engineSettings);
