@@ -142,18 +142,20 @@ public sealed class WorkflowBenchmark : IBenchmark
         await using var azurite = await AzuriteInstance.StartAsync(cancellationToken: cancellationToken);
         if (azurite.BlobPort == 0) throw new InvalidOperationException("bench workflow starts its own Azurite per column; unset REIMBURSE_TEST_STORAGE.");
         await using var proxy = StorageRequestProxy.Start(azurite.BlobPort, azurite.QueuePort, azurite.TablePort);
+        // BENCH_NO_PROXY=1: straight to Azurite (to rule the proxy out; request counts then read 0).
+        var storage = Environment.GetEnvironmentVariable("BENCH_NO_PROXY") == "1" ? azurite.ConnectionString : proxy.ConnectionString;
         var hostJson = Path.Combine(AzuriteInstance.FindRepoRoot(), "host.json");
         var settings = new Dictionary<string, string?>
         {
-            ["AzureWebJobsStorage"] = proxy.ConnectionString,
+            ["AzureWebJobsStorage"] = storage,
             ["LocalHost:HostJson"] = hostJson,
-            ["Reimburse:Storage:ConnectionString"] = proxy.ConnectionString,
+            ["Reimburse:Storage:ConnectionString"] = storage,
             ["Reimburse:Storage:ResourcePrefix"] = "bench",
             ["Reimburse:Seed:Demo"] = "true",
             ["Reimburse:Seed:Folder"] = WriteSeed(),
             ["Reimburse:Workflow:ClockSpeed"] = Speed.ToString(CultureInfo.InvariantCulture),
             ["Reimburse:Workflow:ClockStart"] = TuesdayNine.ToString("O"),
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("BENCH_LOG") ?? "Warning",
             ["Logging:LogLevel:DurableTask"] = "Error",
             ["Logging:LogLevel:Azure"] = "Error",
         };
@@ -308,7 +310,26 @@ public sealed class WorkflowBenchmark : IBenchmark
         var next = 100_000;
         var warm = new List<string>();
         for (var i = 0; i < 8; i++) warm.Add(await SubmitAsync(next++, null, false));
-        await UntilAsync(() => Task.FromResult(warm.All(sender.Approved.ContainsKey)), "warm-up claims approved", TimeSpan.FromMinutes(3), cancellationToken);
+        try
+        {
+            await UntilAsync(() => Task.FromResult(warm.All(sender.Approved.ContainsKey)), "warm-up claims approved", TimeSpan.FromMinutes(warm.Count > 0 && Environment.GetEnvironmentVariable("BENCH_WARM_SECONDS") is { } ws ? double.Parse(ws, CultureInfo.InvariantCulture) / 60 : 3), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Say why: the orchestration's status and failure, as the engine recorded them.
+            var durable = app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+            foreach (var id in warm.Where(id => !sender.Approved.ContainsKey(id)).Take(2))
+            {
+                var state = await durable.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+                var history = new Azure.Data.Tables.TableClient(azurite.ConnectionString, "benchreimburseHistory");
+                await foreach (var row in history.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {id}"), cancellationToken: cancellationToken))
+                {
+                    Console.WriteLine($"  history {row.RowKey}: {string.Join(", ", row.Keys.Select(k => k + "=" + (row[k]?.ToString() is { Length: > 40 } v ? v[..40] : row[k])))}");
+                }
+                Console.WriteLine($"{id}: {state?.RuntimeStatus} {state?.FailureDetails?.ErrorType} {state?.FailureDetails?.ErrorMessage} {state?.FailureDetails?.StackTrace} output {state?.SerializedOutput} status {state?.SerializedCustomStatus}");
+            }
+            throw;
+        }
         await Task.Delay(500, cancellationToken);
 
         // Sustained, phase 1: all claims at once at the given concurrency.
@@ -316,6 +337,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var submittedAt = new ConcurrentDictionary<string, DateTimeOffset>();
         var proxy0 = proxy.Count;
         var app0 = appCounter.Count;
+        var sustainedBy0 = proxy.ByResource;
         var wall = Stopwatch.StartNew();
         var n0 = next;
         next += o.Claims;
@@ -329,6 +351,10 @@ public sealed class WorkflowBenchmark : IBenchmark
         var requests = proxy.Count - proxy0;
         var appRequests = appCounter.Count - app0;
         var throughput = o.Claims / elapsed.TotalSeconds;
+        foreach (var (resource, count) in proxy.ByResource.Select(kv => (kv.Key, kv.Value - sustainedBy0.GetValueOrDefault(kv.Key))).Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2).Take(15))
+        {
+            Console.WriteLine($"    {count / (double)o.Claims,6:F2}/claim  {resource}");
+        }
         var reviewed = submittedAt.Keys.Count(id => sender.Requested.ContainsKey($"{id}:2"));
         Console.WriteLine($"  {throughput:F1} claims/s; {requests / (double)o.Claims:F1} requests/claim ({appRequests / (double)o.Claims:F1} the app's own); {reviewed} with a third step");
 
