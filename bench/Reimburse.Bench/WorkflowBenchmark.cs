@@ -48,8 +48,6 @@ public sealed class WorkflowBenchmark : IBenchmark
         ["storageProvider:controlQueueBatchSize"] = "32",
         ["storageProvider:controlQueueVisibilityTimeout"] = "00:05:00",
         ["storageProvider:workItemQueueVisibilityTimeout"] = "00:05:00",
-        ["storageProvider:maxConcurrentActivityFunctions"] = (10 * Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-        ["storageProvider:maxConcurrentOrchestratorFunctions"] = (10 * Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
         ["maxConcurrentActivityFunctions"] = (10 * Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
         ["maxConcurrentOrchestratorFunctions"] = (10 * Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
         ["extendedSessionsEnabled"] = "false",
@@ -177,7 +175,7 @@ public sealed class WorkflowBenchmark : IBenchmark
         var engine = app.Configuration.GetSection(DurableTaskOptions.Section).Get<DurableTaskOptions>() ?? new DurableTaskOptions();
         var sp = engine.StorageProvider;
         var engineSettings = string.Create(CultureInfo.InvariantCulture,
-            $"partitionCount {sp.PartitionCount}, maxQueuePollingInterval {sp.MaxQueuePollingInterval}, controlQueueBufferThreshold {sp.ControlQueueBufferThreshold}, controlQueueBatchSize {sp.ControlQueueBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}, visibility {sp.ControlQueueVisibilityTimeout}/{sp.WorkItemQueueVisibilityTimeout}, maxConcurrent activities/orchestrations {sp.MaxConcurrentActivityFunctions?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}/{sp.MaxConcurrentOrchestratorFunctions?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}");
+            $"partitionCount {sp.PartitionCount}, maxQueuePollingInterval {sp.MaxQueuePollingInterval}, controlQueueBufferThreshold {sp.ControlQueueBufferThreshold}, controlQueueBatchSize {sp.ControlQueueBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}, visibility {sp.ControlQueueVisibilityTimeout}/{sp.WorkItemQueueVisibilityTimeout}, maxConcurrent activities/orchestrations {engine.MaxConcurrentActivityFunctions?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}/{engine.MaxConcurrentOrchestratorFunctions?.ToString(CultureInfo.InvariantCulture) ?? "engine default"}, extended sessions {(engine.ExtendedSessionsEnabled ? $"on ({engine.ExtendedSessionIdleTimeoutInSeconds} s)" : "off")}");
         Console.WriteLine($"engine settings as LocalHost passes them: {engineSettings}");
         await app.StartAsync(cancellationToken);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
