@@ -71,6 +71,9 @@ public static class DurableHosting
         });
         // Before the worker's hosted service: the engine's hub exists and the sidecar listens when the worker connects.
         services.AddHostedService(sp => new EngineStarter(sp.GetRequiredService<AzureStorageOrchestrationService>()));
+        // Recreated with the app's resources when a request finds storage missing (an emulator that lost its data).
+        services.AddSingleton<Reimburse.Functions.Hosting.IHostStorageResources>(_ => new TaskHubResources(
+            new AzureStorageOrchestrationServiceSettings { TaskHubName = prefix + durable.HubName, PartitionCount = p.PartitionCount }, connectionString));
         services.AddHostedService(sp => new DurableSidecar(address, new PlainTagsOrchestrationService(sp.GetRequiredService<AzureStorageOrchestrationService>()),
             sp.GetRequiredService<AzureStorageOrchestrationService>(), options.DurableWorker, sp.GetRequiredService<ILoggerFactory>()));
 
@@ -99,6 +102,29 @@ public static class DurableHosting
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>The task hub's tables, queues and containers. The engine creates them once per process (its own
+    /// CreateIfNotExists does nothing the second time), so a hub lost with the emulator's data is recreated here, with
+    /// the engine's names, without touching what still exists.</summary>
+    private sealed class TaskHubResources(AzureStorageOrchestrationServiceSettings settings, string connectionString) : Reimburse.Functions.Hosting.IHostStorageResources
+    {
+        public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+        {
+            var hub = settings.TaskHubName.ToLowerInvariant();
+            var tables = new Azure.Data.Tables.TableServiceClient(connectionString);
+            await tables.CreateTableIfNotExistsAsync(settings.TaskHubName + "Instances", cancellationToken);
+            await tables.CreateTableIfNotExistsAsync(settings.TaskHubName + "History", cancellationToken);
+            var queues = new Azure.Storage.Queues.QueueServiceClient(connectionString);
+            await queues.GetQueueClient(hub + "-workitems").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            for (var i = 0; i < settings.PartitionCount; i++)
+            {
+                await queues.GetQueueClient($"{hub}-control-{i:00}").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+            var blobs = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+            await blobs.GetBlobContainerClient(hub + "-leases").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await blobs.GetBlobContainerClient(hub + "-largemessages").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
     }
 
     /// <summary>Creates the task hub's queues, tables and containers (retrying while storage starts).</summary>
