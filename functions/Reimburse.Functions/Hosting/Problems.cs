@@ -103,7 +103,10 @@ public static partial class Problems
 
     /// <summary>The storage account answers, but a table, queue or container we created at start is gone.</summary>
     public static bool IsMissingResource(Exception? ex) =>
-        ex is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" or "QueueNotFound" or "ContainerNotFound" };
+        ex is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" or "QueueNotFound" or "ContainerNotFound" }
+        // The durable client's call failed inside the engine (its gRPC sidecar passes no detail on): most often the task
+        // hub's storage is down or was lost with the emulator's data.
+        or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unknown or Grpc.Core.StatusCode.Unavailable };
 
     [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}) while serving {Path}")]
     private static partial void LogStorageOutage(ILogger logger, string exceptionType, string path);

@@ -3,12 +3,20 @@ using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Hosting;
 
+/// <summary>Storage the host itself keeps in the app's account (LocalHost: the Durable Task hub's queues, tables and
+/// containers), created with the app's own at start and again when they are found missing.</summary>
+public interface IHostStorageResources
+{
+    Task EnsureCreatedAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>Creates storage resources and seeds the demo company at start, retrying while storage is not up yet
 /// (Azurite may start after us). /healthz reports ready once done.</summary>
 public sealed partial class StartupInitializer(
     ReimburseStorage storage,
     DemoSeeder seeder,
     IEnumerable<IQueueHandler> queues,
+    IEnumerable<IHostStorageResources> hostResources,
     StartupInitializer.State state,
     ILogger<StartupInitializer> logger) : IHostedService
 {
@@ -27,6 +35,10 @@ public sealed partial class StartupInitializer(
             try
             {
                 await storage.EnsureCreatedAsync(queueNames, cancellationToken);
+                foreach (var resources in hostResources)
+                {
+                    await resources.EnsureCreatedAsync(cancellationToken);
+                }
                 await seeder.SeedAsync(cancellationToken);
                 state.Ready = true;
                 state.LastError = null;

@@ -10,13 +10,19 @@ using Microsoft.Extensions.Options;
 
 namespace Reimburse.LocalHost.Durable;
 
-/// <summary>host.json's extensions.durableTask (hub name and Azure Storage provider settings).</summary>
+/// <summary>host.json's extensions.durableTask (hub name, concurrency, extended sessions and Azure Storage provider settings).</summary>
 public sealed class DurableTaskOptions
 {
     public const string Section = "AzureFunctionsJobHost:extensions:durableTask";
 
     public string HubName { get; set; } = "TestHubName";
     public StorageProviderOptions StorageProvider { get; set; } = new();
+
+    // Top-level in durableTask, as Durable Functions' host.json schema has them (not under storageProvider).
+    public int? MaxConcurrentActivityFunctions { get; set; }
+    public int? MaxConcurrentOrchestratorFunctions { get; set; }
+    public bool ExtendedSessionsEnabled { get; set; }
+    public int ExtendedSessionIdleTimeoutInSeconds { get; set; } = 30;
 
     /// <summary>The storageProvider settings LocalHost passes to the engine.</summary>
     public sealed class StorageProviderOptions
@@ -27,8 +33,6 @@ public sealed class DurableTaskOptions
         public int? ControlQueueBatchSize { get; set; }
         public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
         public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
-        public int? MaxConcurrentActivityFunctions { get; set; }
-        public int? MaxConcurrentOrchestratorFunctions { get; set; }
     }
 }
 
@@ -56,16 +60,21 @@ public static class DurableHosting
                 ControlQueueBufferThreshold = p.ControlQueueBufferThreshold,
                 ControlQueueVisibilityTimeout = p.ControlQueueVisibilityTimeout,
                 WorkItemQueueVisibilityTimeout = p.WorkItemQueueVisibilityTimeout,
+                ExtendedSessionsEnabled = durable.ExtendedSessionsEnabled,
+                ExtendedSessionIdleTimeout = TimeSpan.FromSeconds(durable.ExtendedSessionIdleTimeoutInSeconds),
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
             };
             if (p.ControlQueueBatchSize is { } batch) settings.ControlQueueBatchSize = batch;
-            if (p.MaxConcurrentActivityFunctions is { } a) settings.MaxConcurrentTaskActivityWorkItems = a;
-            if (p.MaxConcurrentOrchestratorFunctions is { } o) settings.MaxConcurrentTaskOrchestrationWorkItems = o;
+            if (durable.MaxConcurrentActivityFunctions is { } a) settings.MaxConcurrentTaskActivityWorkItems = a;
+            if (durable.MaxConcurrentOrchestratorFunctions is { } o) settings.MaxConcurrentTaskOrchestrationWorkItems = o;
             return new AzureStorageOrchestrationService(settings);
         });
         // Before the worker's hosted service: the engine's hub exists and the sidecar listens when the worker connects.
         services.AddHostedService(sp => new EngineStarter(sp.GetRequiredService<AzureStorageOrchestrationService>()));
-        services.AddHostedService(sp => new DurableSidecar(address, sp.GetRequiredService<AzureStorageOrchestrationService>(),
+        // Recreated with the app's resources when a request finds storage missing (an emulator that lost its data).
+        services.AddSingleton<Reimburse.Functions.Hosting.IHostStorageResources>(_ => new TaskHubResources(
+            new AzureStorageOrchestrationServiceSettings { TaskHubName = prefix + durable.HubName, PartitionCount = p.PartitionCount }, connectionString));
+        services.AddHostedService(sp => new DurableSidecar(address, new PlainTagsOrchestrationService(sp.GetRequiredService<AzureStorageOrchestrationService>()),
             sp.GetRequiredService<AzureStorageOrchestrationService>(), options.DurableWorker, sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddDurableTaskClient(b =>
@@ -81,7 +90,8 @@ public static class DurableHosting
                 foreach (var f in functions)
                 {
                     if (f.Kind == TriggerKind.Orchestration) registry.AddOrchestrator(f.Name, () => new MethodOrchestrator(f, invoker));
-                    else if (f.Kind == TriggerKind.Activity) registry.AddActivity(f.Name, _ => new MethodActivity(f, invoker));
+                    // A test may put an ITaskActivity under the function's name in DI to stand in for it (a failing step).
+                    else if (f.Kind == TriggerKind.Activity) registry.AddActivity(f.Name, sp => sp.GetKeyedService<ITaskActivity>(f.Name) ?? new MethodActivity(f, invoker));
                 }
             });
         }
@@ -92,6 +102,29 @@ public static class DurableHosting
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>The task hub's tables, queues and containers. The engine creates them once per process (its own
+    /// CreateIfNotExists does nothing the second time), so a hub lost with the emulator's data is recreated here, with
+    /// the engine's names, without touching what still exists.</summary>
+    private sealed class TaskHubResources(AzureStorageOrchestrationServiceSettings settings, string connectionString) : Reimburse.Functions.Hosting.IHostStorageResources
+    {
+        public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+        {
+            var hub = settings.TaskHubName.ToLowerInvariant();
+            var tables = new Azure.Data.Tables.TableServiceClient(connectionString);
+            await tables.CreateTableIfNotExistsAsync(settings.TaskHubName + "Instances", cancellationToken);
+            await tables.CreateTableIfNotExistsAsync(settings.TaskHubName + "History", cancellationToken);
+            var queues = new Azure.Storage.Queues.QueueServiceClient(connectionString);
+            await queues.GetQueueClient(hub + "-workitems").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            for (var i = 0; i < settings.PartitionCount; i++)
+            {
+                await queues.GetQueueClient($"{hub}-control-{i:00}").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+            var blobs = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+            await blobs.GetBlobContainerClient(hub + "-leases").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await blobs.GetBlobContainerClient(hub + "-largemessages").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
     }
 
     /// <summary>Creates the task hub's queues, tables and containers (retrying while storage starts).</summary>
