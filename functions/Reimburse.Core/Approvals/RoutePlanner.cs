@@ -29,6 +29,9 @@ public sealed record RouteUnplannable(RoutingErrorCode Code, string Message) : R
 /// <summary>Computes a claim's approval route from the policy and the company directory at submission.</summary>
 public static class RoutePlanner
 {
+    /// <summary>Level id of the review added for high-risk claims.</summary>
+    public const string FinanceReviewLevel = "finance-review";
+
     /// <summary>
     /// Plans the route. Rules, in order: each policy level contributes the step of its matching rule (none: the
     /// level is skipped); the finance review level is appended when requested; an off-hours submission sends the
@@ -79,7 +82,7 @@ public static class RoutePlanner
             // A policy without a financeReview section still honours the flag, with the finance escalation pool.
             var review = policy.FinanceReview
                 ?? new FinanceReviewPolicy("Finance review", new ApproverSelector(ApproverSource.Users, policy.Escalation.Finance), ApprovalMode.AnyOf);
-            drafts.Add(new DraftStep("finance-review", review.Name, review.Mode, "Flagged as high-risk: finance review required.", Resolve(review.Approvers, claimant, directory)));
+            drafts.Add(new DraftStep(FinanceReviewLevel, review.Name, review.Mode, "Flagged as high-risk: finance review required.", Resolve(review.Approvers, claimant, directory)));
         }
 
         var offHours = !policy.Calendar.IsWorkingTime(request.SubmittedAt);
@@ -104,6 +107,15 @@ public static class RoutePlanner
             {
                 return new RouteUnplannable(RoutingErrorCode.NoEligibleApprover, $"Level '{draft.LevelId}' has no eligible approver for this claim.");
             }
+            if (draft.LevelId == FinanceReviewLevel && MergeReview(step, steps, notes) is var (merged, kept))
+            {
+                if (kept is null)
+                {
+                    steps[merged] = steps[merged] with { Reason = $"{steps[merged].Reason} {step.Reason}" };
+                    continue;
+                }
+                step = kept;
+            }
             if (step.Slots.Count == 1 && step.Slots[0].Approvers.Count == 1
                 && steps.Any(s => s.Slots.Count == 1 && s.Slots[0].Approvers.SequenceEqual(step.Slots[0].Approvers)))
             {
@@ -118,6 +130,38 @@ public static class RoutePlanner
             return new RouteUnplannable(RoutingErrorCode.EmptyRoute, "No policy level applies to this claim.");
         }
         return new RoutePlanned(new Route(policy.Version, request.SubmittedAt, offHours, policy.Timers.ReminderAfter, policy.Timers.EscalateAfter, steps, notes));
+    }
+
+    /// <summary>
+    /// The high-risk review must not ask someone a second time who already signs the claim (the HK$6,200 dual finance
+    /// sign-off by fin-lam and fin-cheung, then fin-cheung again as reviewer). A reviewer who is a required signer of an
+    /// earlier step (owner of an all-of slot, or sole approver) is taken out of an any-of review; when nobody is left the
+    /// review is merged into the earliest such step (returned with a null step). Null when the review stays as planned.
+    /// </summary>
+    private static (int Merged, RouteStep? Kept)? MergeReview(RouteStep review, IReadOnlyList<RouteStep> earlier, List<string> notes)
+    {
+        if (review.Mode != ApprovalMode.AnyOf || review.Slots.Count != 1)
+        {
+            return null;
+        }
+        var signers = earlier
+            .Select((s, i) => (Index: i, Signers: s.Slots.Where(slot => slot.Approvers.Count == 1).Select(slot => slot.Approvers[0]).ToList()))
+            .ToList();
+        var already = review.Slots[0].Approvers.Where(a => signers.Any(s => s.Signers.Contains(a, StringComparer.Ordinal))).ToList();
+        if (already.Count == 0)
+        {
+            return null;
+        }
+        var left = review.Slots[0].Approvers.Except(already, StringComparer.Ordinal).ToList();
+        if (left.Count > 0)
+        {
+            notes.Add($"Level '{review.LevelId}': {Describe(already)} already sign an earlier level; the review goes to {Describe(left)}.");
+            var slot = review.Slots[0];
+            return (-1, review with { Slots = [slot with { Approvers = left }] });
+        }
+        var into = signers.First(s => s.Signers.Contains(already[0], StringComparer.Ordinal)).Index;
+        notes.Add($"Level '{review.LevelId}' merged into level '{earlier[into].LevelId}': {Describe(already)} already signs it, so is not asked twice.");
+        return (into, null);
     }
 
     private static List<string> Resolve(ApproverSelector selector, User claimant, CompanyDirectory directory) => selector.Source switch

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Approvals;
 using Reimburse.Functions.Claims;
@@ -39,7 +41,7 @@ public static class ApprovalEndpoints
         app.MapMethods("/api/links/{token}", [HttpMethods.Get, HttpMethods.Post], ApprovalLinkPage.HandleAsync).AllowAnonymous().DisableAntiforgery().WithName("UseApprovalLink");
     }
 
-    public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands,
+    public static async Task<IResult> Decide(string id, HttpContext http, ApprovalCommands commands, [FromServices] DurableTaskClient client,
         IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
@@ -70,15 +72,13 @@ public static class ApprovalEndpoints
         {
             return Problems.ValidationFailed(errors, "Fix the fields listed in 'errors' and try again.");
         }
-        // No read first: the command starts from the copy this process last wrote (an unknown claim is answered 404 by it,
-        // and a refusal is only ever decided on a fresh read).
-        var result = await commands.ApplyAsync(id, new DecisionMade(caller.Id, decision, request.Comment, request.Round, request.Step),
+        var result = await commands.ApplyAsync(client, id, new DecisionMade(caller.Id, decision, request.Comment, request.Round, request.Step),
             caller.PrimaryRole, caller.SourceIp, cancellationToken: cancellationToken);
         return Answer(id, result);
     }
 
     public static async Task<IResult> Withdraw(string id, HttpContext http, ClaimStore claims, CompanyProvider companies, ApprovalCommands commands,
-        IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        [FromServices] DurableTaskClient client, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
         WithdrawRequest? request = new(null);
@@ -95,22 +95,18 @@ public static class ApprovalEndpoints
         {
             return Problems.NotFoundResult("claim");
         }
-        var result = await commands.ApplyAsync(id, new Withdrawn(caller.Id, request?.Reason), caller.PrimaryRole, caller.SourceIp, cancellationToken: cancellationToken);
+        var result = await commands.ApplyAsync(client, id, new Withdrawn(caller.Id, request?.Reason), caller.PrimaryRole, caller.SourceIp, cancellationToken: cancellationToken);
         return Answer(id, result);
     }
 
-    public static async Task<IResult> Status(string id, HttpContext http, ClaimStore claims, CompanyProvider companies, PolicyProvider policies,
-        WorkflowClock workflowClock, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+    public static async Task<IResult> Status(string id, HttpContext http, ApprovalCommands commands, CompanyProvider companies,
+        IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
-        var stored = await claims.GetAsync(id, cancellationToken);
-        if (stored is null)
+        if (await commands.ReadAsync(id, cancellationToken) is not var (stored, state, context, now))
         {
             return Problems.NotFoundResult("claim");
         }
-        var state = WorkflowRows.ReadState(stored);
-        var context = await policies.ContextAsync(cancellationToken);
-        var now = workflowClock.GetUtcNow();
         // Approvers of the route (including escalation targets and delegates waiting now) may look, besides the usual readers.
         var involved = state.Route?.Steps.Any(s => s.Slots.Any(sl => sl.Approvers.Contains(caller.Id) || sl.EscalationTiers.Any(t => t.Contains(caller.Id)))) == true
             || ApprovalWorkflow.IsWaitingOn(state, caller.Id, now, context);
@@ -172,9 +168,7 @@ public static class ApprovalEndpoints
             var type = ProblemBase + Kebab(e.Code.ToString());
             return Problems.Problem(status, type, status switch { 403 => "Not allowed", 400 => "Invalid decision", 404 => "Not in approval", _ => "Conflict" }, e.Message);
         }
-        var stored = result.Claim!;
-        var state = WorkflowRows.ReadState(stored);
-        return TypedResults.Accepted($"/api/claims/{id}/workflow", new WorkflowAccepted(id, stored.Claim.Status.ToString(), state.Version, $"/api/claims/{id}/workflow"));
+        return TypedResults.Accepted($"/api/claims/{id}/workflow", new WorkflowAccepted(id, result.Status!, result.Version, $"/api/claims/{id}/workflow"));
     }
 
     private static string Kebab(string name) =>

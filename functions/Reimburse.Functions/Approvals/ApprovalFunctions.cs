@@ -1,13 +1,11 @@
-using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using Reimburse.Functions.Hosting;
-using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>Approval API (decisions, withdraw, status, pending list, one-click links, delegations) and the workflow's
-/// own triggers.</summary>
-public sealed class ApprovalFunctions(ApiPipeline api, TriggerDispatch triggers)
+/// <summary>Approval API (decisions, withdraw, status, pending list, one-click links, delegations); the workflow itself
+/// is <see cref="ApprovalOrchestration"/>.</summary>
+public sealed class ApprovalFunctions(ApiPipeline api)
 {
     [Function("DecideClaim")]
     public Task<IResult> DecideClaim([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "claims/{id}/decisions")] HttpRequest req, string id) =>
@@ -41,12 +39,4 @@ public sealed class ApprovalFunctions(ApiPipeline api, TriggerDispatch triggers)
     public Task<IResult> RevokeDelegation([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "me/delegations/{id}")] HttpRequest req, string id) =>
         api.RunAsync(req, "RevokeDelegation", ("id", id));
 
-    [Function("WorkflowTimers")]
-    public Task WorkflowTimers([QueueTrigger(WorkflowTimerHandler.Queue)] QueueMessage message, CancellationToken cancellationToken) =>
-        triggers.QueueAsync("WorkflowTimers", message, cancellationToken);
-
-    /// <summary>Every 15 s (Reimburse:Workflow:SweepEverySeconds): claims whose dispatch was interrupted.</summary>
-    [Function("WorkflowDispatchSweep")]
-    public Task WorkflowDispatchSweep([TimerTrigger("*/15 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
-        triggers.TimerAsync("WorkflowDispatchSweep", timer, cancellationToken);
 }

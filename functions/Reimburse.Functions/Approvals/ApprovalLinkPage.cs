@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Approvals;
 using Reimburse.Core.Claims;
@@ -29,7 +31,7 @@ public static class ApprovalLinkPage
     private const int MaxComment = 2000;
     private static readonly TimeZoneInfo HongKong = TimeZoneInfo.FindSystemTimeZoneById("Asia/Hong_Kong");
 
-    public static async Task<IResult> HandleAsync(string token, HttpContext http, ApprovalLinks links, ApprovalCommands commands, ClaimStore claims,
+    public static async Task<IResult> HandleAsync(string token, HttpContext http, ApprovalLinks links, ApprovalCommands commands, [FromServices] DurableTaskClient client, ClaimStore claims,
         ReimburseStorage storage, CompanyProvider companies, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var html = WantsHtml(http.Request);
@@ -45,7 +47,7 @@ public static class ApprovalLinkPage
                 : Problems.Problem(403, ProblemBase + "invalid-link", "Link not valid", error);
         }
         return HttpMethods.IsPost(http.Request.Method)
-            ? await DecideAsync(link, user, http, html, commands, identity.Value, cancellationToken)
+            ? await DecideAsync(link, user, http, html, commands, client, identity.Value, cancellationToken)
             : await ShowAsync(link, user, company, claims, storage, cancellationToken);
     }
 
@@ -82,7 +84,7 @@ public static class ApprovalLinkPage
         return Page(200, approve ? $"Approve claim {claim.Id}?" : $"Reject claim {claim.Id}?", approve ? "批准此報銷申請？" : "拒絕此報銷申請？", summary + form);
     }
 
-    private static async Task<IResult> DecideAsync(ApprovalLink link, User user, HttpContext http, bool html, ApprovalCommands commands, IdentityOptions identity, CancellationToken cancellationToken)
+    private static async Task<IResult> DecideAsync(ApprovalLink link, User user, HttpContext http, bool html, ApprovalCommands commands, DurableTaskClient client, IdentityOptions identity, CancellationToken cancellationToken)
     {
         string? comment = null;
         if (http.Request.HasFormContentType)
@@ -101,7 +103,7 @@ public static class ApprovalLinkPage
             comment ??= DefaultRejectComment;
         }
         var caller = new Caller(user, Caller.ClientIp(http, identity));
-        var result = await commands.ApplyAsync(link.ClaimId, new DecisionMade(link.UserId, link.Decision, comment, link.Round, link.Step),
+        var result = await commands.ApplyAsync(client, link.ClaimId, new DecisionMade(link.UserId, link.Decision, comment, link.Round, link.Step),
             caller.PrimaryRole, caller.SourceIp,
             // Single use: this row is added in the decision batch, so a second use of the link cannot commit.
             () => new TableEntity(link.ClaimId, WorkflowRows.LinkPrefix + link.Nonce) { ["UserId"] = link.UserId, ["Decision"] = link.Decision.ToString() },
@@ -122,7 +124,7 @@ public static class ApprovalLinkPage
         }
         var approved = link.Decision == Decision.Approve;
         return Page(202, approved ? "Approved — thank you" : "Rejected", approved ? "已批准，謝謝" : "已拒絕",
-            $"<p>Claim {Encode(link.ClaimId)} is now {Encode(result.Claim!.Claim.Status.ToString())}. You can close this page. / 您可關閉此頁。</p>");
+            $"<p>Claim {Encode(link.ClaimId)} is now {Encode(result.Status ?? "")}. You can close this page. / 您可關閉此頁。</p>");
     }
 
     private static string Summary(Claim claim, WorkflowState state, ApprovalLink link, CompanyDirectory company)

@@ -6,45 +6,29 @@ using Reimburse.Core.Approvals;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
 using Azure.Data.Tables;
+using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>What happened to one notification of a Notify outbox row: the notification as sent (with its one-click links),
+/// <summary>What happened to one notification of a Notify effect: the notification as sent (with its one-click links),
 /// each channel's state, and whether the general outbox (<see cref="OutboxNotificationSender"/>) took it over for retries.</summary>
 public sealed record DeliveryRecord(OutgoingNotification Notification, bool HandedOff, IReadOnlyList<ChannelState> Channels);
 
-/// <summary>How a dispatch may deliver a Notify outbox row.</summary>
-public enum DeliveryMode
-{
-    /// <summary>Send on the channels now, from this process: it committed the row and is inside its delivery window.</summary>
-    Direct,
-
-    /// <summary>Leave the row alone: another instance committed it moments ago and is delivering it.</summary>
-    Defer,
-
-    /// <summary>Give what is not settled to the general outbox, which leases each channel before sending.</summary>
-    HandOff,
-}
-
 /// <summary>
-/// Delivers workflow notifications from the claim dispatcher, keeping their state in the claim's own partition: the Notify
-/// outbox row written in the transition's batch is the durable record, and the outcome is merged into it (property
-/// <see cref="DeliveryProperty"/>) in the same batch as the dispatch watermark. A notification on a healthy channel therefore
-/// costs no storage request of its own.
-/// <para>Exactly once per channel rests on a lease that the commit itself grants: the process that committed the row may send
-/// it directly during the first third of <see cref="WorkflowOptions.NotificationLeaseSeconds"/> (each send cut off at five
-/// sixths of it); any other dispatch leaves a row without a delivery record alone until the lease is over (the row's
-/// storage timestamp is the commit time), then hands it to the general outbox, whose per-channel conditional leases stop two
-/// senders. A channel that fails a direct send is handed over too, with its attempt counted, and retried there with
-/// back-off; the workflow never waits for it.</para>
-/// <para>The one window left: a process that sent but died before the outcome was written. The notification is then sent
-/// again after the lease (at least once, like any outbox); receivers deduplicate by its idempotency key, which every channel
-/// carries.</para>
+/// Delivers the workflow's notifications from the <see cref="WorkflowActivities.DeliverNotification"/> activity. The
+/// outcome is kept on a row of the claim's partition keyed by the effect (<see cref="WorkflowRows.OutboxRowKey"/>, property
+/// <see cref="DeliveryProperty"/>): the engine runs an activity at least once, and a repeat finds the record and sends only
+/// what is not settled. Each channel gets one direct attempt cut off after <see cref="WorkflowOptions.DirectSendTimeoutSeconds"/>;
+/// a channel that fails (or failed recently) is handed to the general outbox with its attempt counted, and retried there
+/// with back-off — the workflow never waits for it.
+/// <para>The one window left: the activity sent but died before the record was written. The engine then runs it again and
+/// the notification goes out twice; receivers deduplicate by its idempotency key, which every channel carries.</para>
 /// </summary>
 public sealed partial class WorkflowNotifications(
     ApprovalLinks links,
     NotificationDeliverer deliverer,
     OutboxNotificationSender outbox,
+    ReimburseStorage storage,
     IOptions<WorkflowOptions> options,
     IOptions<StandaloneOptions> standalone,
     TimeProvider clock,
@@ -57,39 +41,8 @@ public sealed partial class WorkflowNotifications(
 
     private static readonly HashSet<string> LinkTemplates = [NotificationTemplates.ApprovalRequested, NotificationTemplates.ApprovalReminder, NotificationTemplates.ApprovalEscalated];
 
-    // Outcomes this process produced but has not seen written yet (a dispatch that failed after sending): a later dispatch
-    // reading the partition then does not send them again.
-    private readonly ConcurrentDictionary<string, IReadOnlyList<DeliveryRecord>> _unwritten = new(StringComparer.Ordinal);
-
     // Channels that failed a direct send recently: skipped by the dispatcher until then (the retry outbox still tries them).
     private readonly ConcurrentDictionary<string, DateTimeOffset> _downUntil = new(StringComparer.Ordinal);
-
-    public TimeSpan Lease => TimeSpan.FromSeconds(options.Value.NotificationLeaseSeconds);
-
-    /// <summary>The rule above, as a pure function: <paramref name="since"/> is the commit time of the row.</summary>
-    public static DeliveryMode ModeFor(bool committedHere, bool hasRecords, DateTimeOffset since, DateTimeOffset now, TimeSpan lease)
-    {
-        var age = now - since;
-        if (committedHere && !hasRecords && age < lease / 3)
-        {
-            return DeliveryMode.Direct;
-        }
-        return !committedHere && !hasRecords && age < lease ? DeliveryMode.Defer : DeliveryMode.HandOff;
-    }
-
-    /// <summary>How long a direct send that starts now may take.</summary>
-    public static TimeSpan DirectBudget(DateTimeOffset since, DateTimeOffset now, TimeSpan lease)
-    {
-        var left = lease * 5 / 6 - (now - since);
-        return left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1);
-    }
-
-    /// <summary>The delivery records of an outbox row (written by an earlier dispatch, or remembered from one whose write
-    /// failed); null when it was never delivered.</summary>
-    public IReadOnlyList<DeliveryRecord>? Records(TableEntity row) =>
-        row.GetString(DeliveryProperty) is { Length: > 0 } json
-            ? JsonSerializer.Deserialize<List<DeliveryRecord>>(json, ApprovalJson.Options)
-            : _unwritten.GetValueOrDefault(MemoryKey(row));
 
     /// <summary>The notifications a Notify effect stands for. Decision requests carry personal one-click links, so each
     /// recipient gets their own (key "{effect key}:{user}"); everything else is one notification to all recipients.</summary>
@@ -111,44 +64,41 @@ public sealed partial class WorkflowNotifications(
         }).ToList();
     }
 
-    /// <summary>Delivers (or hands over) what the row still owes. Returns the new value of <see cref="DeliveryProperty"/>, or
-    /// null when nothing changed. Never throws for a channel's failure.</summary>
-    public async Task<string?> DeliverAsync(string claimId, TableEntity row, Notify notify, DeliveryMode mode, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Delivers (or hands over) what the effect still owes and records the outcome. Returns whether anything was
+    /// sent or handed over now. Never throws for a channel's failure.</summary>
+    public async Task<bool> DeliverAsync(string claimId, KeyedEffect effect, Notify notify, CancellationToken cancellationToken = default)
     {
-        if (mode == DeliveryMode.Defer)
-        {
-            return null;
-        }
-        var key = row.GetString("Key")!;
-        var known = Records(row);
-        // Remembered from a dispatch whose write failed: worth writing now even if nothing more happens.
-        var unwritten = known is not null && row.GetString(DeliveryProperty) is not { Length: > 0 };
-        var records = known ?? Expand(claimId, key, notify).Select(n => new DeliveryRecord(n, false, [])).ToList();
-        var budget = DirectBudget(since, now, Lease);
+        var rowKey = WorkflowRows.OutboxRowKey(effect.Version, effect.Index);
+        var row = await storage.Claims.GetEntityOrDefaultAsync(claimId, rowKey, cancellationToken: cancellationToken);
+        var known = row?.GetString(DeliveryProperty) is { Length: > 0 } stored
+            ? JsonSerializer.Deserialize<List<DeliveryRecord>>(stored, ApprovalJson.Options)
+            : null;
+        var records = known ?? Expand(claimId, effect.Key, notify).Select(n => new DeliveryRecord(n, false, [])).ToList();
         var timeout = TimeSpan.FromSeconds(options.Value.DirectSendTimeoutSeconds);
-        budget = budget < timeout ? budget : timeout;
-        var results = await Task.WhenAll(records.Select(r => DeliverOneAsync(r, mode, budget, cancellationToken)));
-        if (!unwritten && !results.Any(r => r.Changed))
+        var results = await Task.WhenAll(records.Select(r => DeliverOneAsync(r, timeout, cancellationToken)));
+        if (!results.Any(r => r.Changed))
         {
-            return null;
+            return false;
         }
         var updated = results.Select(r => r.Record).ToList();
-        _unwritten[MemoryKey(row)] = updated;
-        if (_unwritten.Count > 20_000)
-        {
-            _unwritten.Clear();
-        }
         var json = JsonSerializer.Serialize(updated, ApprovalJson.Options);
         // A very wide notification (dozens of recipients) is stored without its links: the record is for state, and the
         // links were already sent.
-        return json.Length <= MaxRecordChars ? json
-            : JsonSerializer.Serialize(updated.Select(r => r with { Notification = r.Notification with { Links = [] } }), ApprovalJson.Options);
+        if (json.Length > MaxRecordChars)
+        {
+            json = JsonSerializer.Serialize(updated.Select(r => r with { Notification = r.Notification with { Links = [] } }), ApprovalJson.Options);
+        }
+        await storage.Claims.UpsertEntityAsync(new TableEntity(claimId, rowKey)
+        {
+            ["Key"] = effect.Key,
+            ["Type"] = nameof(Notify),
+            ["Effect"] = effect.Effect,
+            [DeliveryProperty] = json,
+        }, TableUpdateMode.Merge, cancellationToken);
+        return true;
     }
 
-    /// <summary>The outcome of this row is durable now; forget it.</summary>
-    public void Written(TableEntity row) => _unwritten.TryRemove(MemoryKey(row), out _);
-
-    private async Task<(DeliveryRecord Record, bool Changed)> DeliverOneAsync(DeliveryRecord record, DeliveryMode mode, TimeSpan budget, CancellationToken cancellationToken)
+    private async Task<(DeliveryRecord Record, bool Changed)> DeliverOneAsync(DeliveryRecord record, TimeSpan budget, CancellationToken cancellationToken)
     {
         if (record.HandedOff)
         {
@@ -163,7 +113,7 @@ public sealed partial class WorkflowNotifications(
         var key = record.Notification.IdempotencyKey;
         var now = clock.GetUtcNow();
         var up = pending.Where(c => !(_downUntil.TryGetValue(c.Name, out var until) && until > now)).ToList();
-        if (mode == DeliveryMode.Direct && up.Count > 0)
+        if (up.Count > 0)
         {
             var delivery = await deliverer.PrepareAsync(record.Notification, cancellationToken);
             var outcomes = await Task.WhenAll(up.Select(c => deliverer.AttemptAsync(c, delivery, states.GetValueOrDefault(c.Name), DeliveryStates.Retrying, budget, cancellationToken)));
@@ -188,18 +138,16 @@ public sealed partial class WorkflowNotifications(
             return (record with { HandedOff = true, Channels = [.. states.Values] }, true);
         }
         await outbox.HandOffAsync(record.Notification, [.. states.Values], TimeSpan.Zero, cancellationToken);
-        if (mode != DeliveryMode.Direct) LogHandedOff(logger, key);
+        LogHandedOff(logger, key);
         return (record with { HandedOff = true }, true);
     }
 
-    private static string MemoryKey(TableEntity row) => row.PartitionKey + "/" + row.RowKey;
-
-    [LoggerMessage(EventId = 4220, Level = LogLevel.Debug, Message = "Notification {Key} sent by the dispatcher on {Channels}")]
+    [LoggerMessage(EventId = 4220, Level = LogLevel.Debug, Message = "Notification {Key} sent on {Channels}")]
     private static partial void LogSentDirect(ILogger logger, string key, string channels);
 
-    [LoggerMessage(EventId = 4221, Level = LogLevel.Warning, Message = "Notification {Key} failed on {Channel}; the outbox retries it, and the dispatcher leaves the channel to the outbox for {Seconds} s: {Reason}")]
+    [LoggerMessage(EventId = 4221, Level = LogLevel.Warning, Message = "Notification {Key} failed on {Channel}; the outbox retries it, and direct sends leave the channel to the outbox for {Seconds} s: {Reason}")]
     private static partial void LogDirectFailed(ILogger logger, string key, string channel, string reason, int seconds);
 
-    [LoggerMessage(EventId = 4222, Level = LogLevel.Information, Message = "Notification {Key} handed to the outbox (its committing instance did not deliver it in time)")]
+    [LoggerMessage(EventId = 4222, Level = LogLevel.Information, Message = "Notification {Key} handed to the outbox (its channels failed recently)")]
     private static partial void LogHandedOff(ILogger logger, string key);
 }

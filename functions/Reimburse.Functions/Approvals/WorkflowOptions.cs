@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>Settings of the durable approval runtime (section Reimburse:Workflow).</summary>
+/// <summary>Settings of the approval workflow (section Reimburse:Workflow).</summary>
 public sealed class WorkflowOptions
 {
     public const string Section = "Reimburse:Workflow";
@@ -16,6 +16,11 @@ public sealed class WorkflowOptions
     /// <summary>Workflow time at process start (demos and tests: start on a Tuesday morning). Empty: the real time.</summary>
     public DateTimeOffset? ClockStart { get; set; }
 
+    /// <summary>How often (real seconds) a waiting orchestration wakes to look for inputs that were accepted (their row
+    /// written) but whose event was lost with a crashed process. Timers and events wake it sooner.</summary>
+    [Range(1, 86_400)]
+    public double RecheckSeconds { get; set; } = 300;
+
     /// <summary>HMAC-SHA256 key (Base64, ≥ 32 bytes) for one-click approve/reject links. Empty: a random key per process
     /// (links then die with the process; set it in any multi-instance deployment).</summary>
     public string? LinkKey { get; set; }
@@ -27,28 +32,8 @@ public sealed class WorkflowOptions
     /// <summary>Base address put in front of /api/links/{token} in notifications.</summary>
     public string PublicBaseUrl { get; set; } = "http://localhost:7071";
 
-    /// <summary>A claim still marked DispatchPending this long after its last change is dispatched by the sweeper
-    /// (the in-process dispatch right after commit normally clears it within milliseconds).</summary>
-    [Range(1, 3600)]
-    public int SweepAfterSeconds { get; set; } = 60;
-
-    /// <summary>Sweeper period (a divisor of 60).</summary>
-    [Range(1, 60)]
-    public int SweepEverySeconds { get; set; } = 15;
-
-    /// <summary>Claims dispatched in parallel by the in-process background dispatcher. A dispatch mostly waits (effects, then
-    /// the group-committed index rows, then the marker), so this is a bound on requests in flight, not on threads.</summary>
-    [Range(1, 256)]
-    public int DispatchConcurrency { get; set; } = 64;
-
-    /// <summary>The notification lease a commit grants the process that made it: that process may send the transition's
-    /// notifications itself during the first third (each send cut off at five sixths); any other instance waits until the
-    /// lease is over before taking them over (see <see cref="WorkflowNotifications"/>). Longer than any channel's time-out.</summary>
-    [Range(3, 3600)]
-    public int NotificationLeaseSeconds { get; set; } = 90;
-
-    /// <summary>How long the dispatcher waits for one channel before handing the notification to the retry outbox (which
-    /// allows the channel its full time-out). A channel that failed or timed out is then skipped by the dispatcher for
+    /// <summary>How long a notification activity waits for one channel before handing the notification to the retry outbox
+    /// (which allows the channel its full time-out). A channel that failed or timed out is then skipped by direct sends for
     /// <see cref="ChannelBackoffSeconds"/>, so a dead channel costs the dispatch nothing.</summary>
     [Range(1, 60)]
     public int DirectSendTimeoutSeconds { get; set; } = 10;
@@ -59,22 +44,27 @@ public sealed class WorkflowOptions
 }
 
 /// <summary>Workflow time: the wall clock, optionally shifted (ClockStart) and sped up (ClockSpeed) for demos. Timers are
-/// computed in workflow time and their queue delays converted back to real time.</summary>
+/// computed in workflow time and converted back to real time for the engine's durable timers (<see cref="ClockAnchor"/>).</summary>
 public sealed class WorkflowClock : TimeProvider
 {
     private readonly TimeProvider _inner;
     private readonly DateTimeOffset _realStart;
     private readonly DateTimeOffset _workflowStart;
+    private readonly double _recheckSeconds;
 
     public WorkflowClock(TimeProvider inner, IOptions<WorkflowOptions> options)
     {
         _inner = inner;
         Speed = options.Value.ClockSpeed;
+        _recheckSeconds = options.Value.RecheckSeconds;
         _realStart = inner.GetUtcNow();
         _workflowStart = options.Value.ClockStart ?? _realStart;
     }
 
     public double Speed { get; }
+
+    /// <summary>This clock as a pure function of real time, for orchestrations (which may not read a clock).</summary>
+    public ClockAnchor Anchor => new(_realStart, _workflowStart, Speed, _recheckSeconds);
 
     public override DateTimeOffset GetUtcNow() => _workflowStart + (_inner.GetUtcNow() - _realStart) * Speed;
 

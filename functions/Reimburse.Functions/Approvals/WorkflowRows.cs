@@ -8,8 +8,9 @@ using Azure.Data.Tables;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>How workflow state, route and outbox live in the claim's partition, and how a transition becomes one
-/// <see cref="ClaimChange"/> (claim row + audit rows + outbox rows in one batch).</summary>
+/// <summary>How workflow state and route live on the claim row (the committed copy HTTP reads), the rows kept beside it in
+/// the claim's partition (notification outcomes, decision slots, used links), and how a transition becomes one
+/// <see cref="ClaimChange"/> (claim row + audit rows in one batch).</summary>
 public static class WorkflowRows
 {
     public const string WorkflowProperty = "Workflow";
@@ -18,6 +19,16 @@ public static class WorkflowRows
     public const string RiskLevelProperty = "RiskLevel";
     public const string OutboxPrefix = "outbox-";
     public const string LinkPrefix = "link-";
+    public const string DecisionPrefix = "decision-";
+    public const string WithdrawalRowKey = "withdrawal";
+
+    /// <summary>The row a decision claims on a slot of a step: first writer wins (insert if absent), so of two approvers
+    /// racing for one slot exactly one is accepted.</summary>
+    public static string DecisionRowKey(int round, int step, int slot) =>
+        string.Create(CultureInfo.InvariantCulture, $"{DecisionRoundPrefix(round)}-s{step:D3}-{slot:D3}");
+
+    /// <summary>The start of the decision rows of one round.</summary>
+    public static string DecisionRoundPrefix(int round) => string.Create(CultureInfo.InvariantCulture, $"{DecisionPrefix}r{round:D4}");
 
     public static string OutboxRowKey(int version, int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{OutboxPrefix}{version:D10}-{index:D3}");
@@ -52,30 +63,18 @@ public static class WorkflowRows
         _ => throw new InvalidOperationException($"No claim status for workflow status {status}."),
     };
 
-    /// <summary>The batch for an accepted transition: new claim status, state and route on the claim row, AppendAudit effects
-    /// as audit entries, every other effect as an outbox row keyed by <see cref="ApprovalWorkflow.EffectKey"/>.</summary>
+    /// <summary>The batch for an accepted transition: new claim status, state and route on the claim row, and the
+    /// AppendAudit effects as audit entries (the other effects are carried out by the orchestration's activities).</summary>
     public static ClaimChange ToChange(StoredClaim current, Transitioned t, DateTimeOffset systemNow, string? actorRole, string? sourceIp, IEnumerable<TableEntity>? moreRows = null)
     {
-        var claimId = current.Claim.Id;
         var version = t.State.Version;
         var audits = new List<AuditDraft>();
         var rows = new List<TableEntity>();
-        for (var i = 0; i < t.Effects.Count; i++)
+        foreach (var a in t.Effects.OfType<AppendAudit>())
         {
-            var effect = t.Effects[i];
-            if (effect is AppendAudit a)
-            {
-                var actor = a.Actor ?? "system";
-                audits.Add(new AuditDraft(a.Action, actor, actor == "system" ? "system" : actorRole ?? "approver", actor == "system" ? null : sourceIp,
-                    JsonSerializer.Serialize(a.Details)));
-                continue;
-            }
-            rows.Add(new TableEntity(claimId, OutboxRowKey(version, i))
-            {
-                ["Key"] = ApprovalWorkflow.EffectKey(claimId, version, i),
-                ["Type"] = effect.GetType().Name,
-                ["Effect"] = JsonSerializer.Serialize(effect, ApprovalJson.Options),
-            });
+            var actor = a.Actor ?? "system";
+            audits.Add(new AuditDraft(a.Action, actor, actor == "system" ? "system" : actorRole ?? "approver", actor == "system" ? null : sourceIp,
+                JsonSerializer.Serialize(a.Details)));
         }
         if (audits.Count == 0)
         {

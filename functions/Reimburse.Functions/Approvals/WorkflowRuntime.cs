@@ -1,18 +1,17 @@
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
-using Reimburse.Functions.Triggers;
 
 // In the Hosting namespace so ReimburseServices needs one call line each and no using.
 namespace Reimburse.Functions.Hosting;
 
-/// <summary>Wiring of the durable approval runtime: workflow step, dispatcher, timers, sweeper and the HTTP API.</summary>
+/// <summary>Wiring of the approval workflow: the orchestrations' activities and what they use, and the HTTP API. The
+/// orchestrations themselves run on the Durable Task engine of the host.</summary>
 public static class WorkflowRuntime
 {
     public static IServiceCollection AddWorkflowRuntime(this IServiceCollection services)
     {
         services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.Section).ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.LinkKey) || IsBase64OfAtLeast(o.LinkKey, 32), $"{WorkflowOptions.Section}:LinkKey must be Base64 of at least 32 bytes.")
-            .Validate(o => 60 % o.SweepEverySeconds == 0, $"{WorkflowOptions.Section}:SweepEverySeconds must divide 60.")
             .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), $"{WorkflowOptions.Section}:PublicBaseUrl must be an absolute URL.")
             .ValidateOnStart();
         services.AddSingleton<WorkflowClock>();
@@ -22,12 +21,10 @@ public static class WorkflowRuntime
         services.AddSingleton<ApprovalIndex>();
         services.AddSingleton<ApprovalCommands>();
         services.AddSingleton<WorkflowNotifications>();
-        services.AddSingleton<ClaimDispatcher>();
-        services.AddSingleton<IClaimCommitListener>(sp => sp.GetRequiredService<ClaimDispatcher>());
-        services.AddSingleton<IClaimPipelineStep, WorkflowStep>();
-        services.AddSingleton<IQueueHandler, WorkflowTimerHandler>();
-        services.AddSingleton<ITimerHandler, ClaimDispatchSweeper>();
-        services.AddHostedService<ClaimDispatchWorker>();
+        services.AddSingleton<WorkflowActivities>();
+        services.AddSingleton<ClaimIntake>();
+        services.AddSingleton<ClaimOrchestration>();
+        services.AddSingleton<ApprovalOrchestration>();
         return services;
     }
 

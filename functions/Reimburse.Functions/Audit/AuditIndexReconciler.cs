@@ -6,7 +6,7 @@ using Reimburse.Functions.Hosting.Storage;
 
 namespace Reimburse.Functions.Audit;
 
-/// <summary>Every minute: indexes the claim-chain entries of claims changed since the last run. The post-commit dispatcher
+/// <summary>Every minute: indexes the claim-chain entries of claims changed since the last run. The post-commit dispatch
 /// (<see cref="IAuditEntryObserver"/>) indexes entries within moments; this sweep makes the index complete even when a
 /// dispatch was lost or a writer does not dispatch. Both write the same deterministic rows, so overlap costs nothing but
 /// requests.</summary>
@@ -45,13 +45,13 @@ public sealed partial class AuditIndexReconciler(AuditStorage storage, AuditInde
         // here — not every claim changed in the window, which rewrote every entry about six times over.
         var markers = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         await foreach (var m in storage.Claims.QueryAsync<TableEntity>(filter.Replace($"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.ClaimRowKey}")}", $"RowKey eq {TableClient.CreateQueryFilter($"{ClaimStore.DispatchRowKey}")}", StringComparison.Ordinal),
-            select: StorageClientExtensions.WithKeys([ClaimStore.DispatchPendingProperty, Approvals.ClaimDispatcher.DispatchedAuditProperty]), cancellationToken: cancellationToken))
+            select: StorageClientExtensions.WithKeys([ClaimStore.DispatchPendingProperty, AuditDispatcher.DispatchedAuditProperty]), cancellationToken: cancellationToken))
         {
             markers[m.PartitionKey] = m;
         }
         changed = changed.Where(c => !markers.TryGetValue(c.Id, out var m)
             || m.GetBoolean(ClaimStore.DispatchPendingProperty) != false
-            || (m.GetInt64(Approvals.ClaimDispatcher.DispatchedAuditProperty) ?? 0) < c.AuditSeq).ToList();
+            || (m.GetInt64(AuditDispatcher.DispatchedAuditProperty) ?? 0) < c.AuditSeq).ToList();
         await Parallel.ForEachAsync(changed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (c, ct) =>
         {
             var chain = await claims.ReadAuditAsync(c.Id, ct);

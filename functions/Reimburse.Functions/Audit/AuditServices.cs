@@ -14,6 +14,9 @@ public static class AuditServices
         services.AddSingleton<AuditStorage>();
         services.AddSingleton<AuditIndex>();
         services.AddSingleton<IAuditEntryObserver>(sp => sp.GetRequiredService<AuditIndex>());
+        services.AddSingleton<AuditDispatcher>();
+        services.AddSingleton<Claims.IClaimCommitListener>(sp => sp.GetRequiredService<AuditDispatcher>());
+        services.AddHostedService<AuditDispatchWorker>();
         services.AddSingleton<AccessLog>();
         services.AddSingleton<AccessGuard>();
         services.AddSingleton<IClaimAssignments, ManagementChainAssignments>();

@@ -1,13 +1,11 @@
-using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using Reimburse.Functions.Hosting;
-using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Claims;
 
-/// <summary>Claim intake and reads: HTTP functions run their endpoint through the shared API pipeline; the queue
-/// functions hand messages to the claim pipeline.</summary>
-public sealed class ClaimFunctions(ApiPipeline api, TriggerDispatch triggers)
+/// <summary>Claim intake and reads: HTTP functions run their endpoint through the shared API pipeline (submit starts the
+/// claim's orchestration, <see cref="ClaimOrchestration"/>).</summary>
+public sealed class ClaimFunctions(ApiPipeline api)
 {
     [Function("SubmitClaim")]
     public Task<IResult> SubmitClaim([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "claims")] HttpRequest req) =>
@@ -29,11 +27,4 @@ public sealed class ClaimFunctions(ApiPipeline api, TriggerDispatch triggers)
     public Task<IResult> SubmitDraft([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "claims/{id}/submit")] HttpRequest req, string id) =>
         api.RunAsync(req, "SubmitDraft", ("id", id));
 
-    [Function("ClaimSubmitted")]
-    public Task ClaimSubmitted([QueueTrigger(ReimburseStorage.ClaimSubmittedQueue)] QueueMessage message, CancellationToken cancellationToken) =>
-        triggers.QueueAsync("ClaimSubmitted", message, cancellationToken);
-
-    [Function("ClaimSubmittedPoison")]
-    public Task ClaimSubmittedPoison([QueueTrigger(ReimburseStorage.ClaimSubmittedQueue + "-poison")] QueueMessage message, CancellationToken cancellationToken) =>
-        triggers.QueueAsync("ClaimSubmittedPoison", message, cancellationToken);
 }

@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace Reimburse.Functions.Claims;
 
-/// <summary>Queue message: a claim was submitted and waits for the pipeline.</summary>
-public sealed record ClaimSubmitted(string ClaimId, DateTimeOffset SubmittedAt);
-
 /// <summary>Queue messages are Base64 text of UTF-8 JSON: what the Functions queue trigger expects by default.</summary>
 public static class QueueMessages
 {

@@ -2,9 +2,12 @@ using System.Text.Json;
 using Azure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
+using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
@@ -35,8 +38,8 @@ public static class SubmitClaim
         ClaimIndex index,
         ReceiptStore receiptStore,
         CompanyProvider companies,
-        ReimburseStorage storage,
-        QueueNudger nudger,
+        [FromServices] DurableTaskClient durable,
+        WorkflowClock workflowClock,
         TimeProvider clock,
         AccessGuard guard,
         IOptions<IdentityOptions> identity,
@@ -74,6 +77,11 @@ public static class SubmitClaim
         var claimId = idempotencyKey.Length > 0 ? ClaimIds.FromKey(company.Id, caller.Id, "api", idempotencyKey) : ClaimIds.New(now);
         if (idempotencyKey.Length > 0 && await claims.GetAsync(claimId, cancellationToken) is { } existing)
         {
+            if (existing.Claim.Status == ClaimStatus.Submitted)
+            {
+                // The first attempt may have died before its orchestration was scheduled; starting it again finds it if not.
+                await ClaimOrchestration.StartAsync(durable, claimId, workflowClock.Anchor, cancellationToken);
+            }
             return Replay(http, existing, fingerprint);
         }
 
@@ -81,11 +89,11 @@ public static class SubmitClaim
         var claim = new Claim(claimId, company.Id, caller.Id, caller.User.Department, caller.Id, ClaimSource.Api, ClaimStatus.Submitted,
             fields, receipts.DistinctBy(r => r.Id).ToList(), now, now, now);
 
-        // Message and owner-index row first, then the claim: if we die in between, the handler finds no claim and drops
-        // the message, the list skips the dangling index row, and the client never saw a 202. The other order could leave
-        // an accepted claim that nothing processes or lists. The two first writes are independent, so they run together.
+        // The orchestration (instance id = claim id) and the owner-index row first, then the claim: if we die in between, the
+        // orchestration finds no claim and ends, the list skips the dangling index row, and the client never saw a 202. The
+        // other order could leave an accepted claim that nothing processes or lists. The two first writes are independent.
         await Task.WhenAll(
-            storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(claimId, now)), cancellationToken: cancellationToken),
+            ClaimOrchestration.StartAsync(durable, claimId, workflowClock.Anchor, cancellationToken),
             index.UpsertAsync(claim, cancellationToken));
         try
         {
@@ -102,7 +110,6 @@ public static class SubmitClaim
             }
             return Replay(http, winner, fingerprint);
         }
-        nudger.Nudge(ReimburseStorage.ClaimSubmittedQueue);
         return Accepted(claim);
     }
 

@@ -1,7 +1,10 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
+using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Identity;
@@ -17,7 +20,7 @@ public static class SubmitDraft
         group.MapPost("/{id}/submit", Handle).WithName("SubmitDraft").RequireRateLimiting(WriteRateLimiting.PolicyName);
 
     public static async Task<IResult> Handle(string id, HttpContext http, ClaimStore claims, ClaimIndex index, CompanyProvider companies,
-        ReimburseStorage storage, QueueNudger nudger, TimeProvider clock, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+        [FromServices] DurableTaskClient durable, WorkflowClock workflowClock, TimeProvider clock, AccessGuard guard, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
         var company = await companies.GetAsync(cancellationToken);
@@ -78,6 +81,14 @@ public static class SubmitDraft
         {
             return Problems.ValidationFailed(validation, "The draft is not complete. Send the missing fields in the body.");
         }
+        if (stored.Claim.Status == ClaimStatus.Submitted && WorkflowRows.ReadState(stored).Status == Reimburse.Core.Approvals.WorkflowStatus.Returned
+            && stored.Claim.UpdatedAt < now - ApprovalCommands.RetryTakeover)
+        {
+            // A resubmission whose process died after it changed the claim and before it told the orchestration, retried by
+            // the claimant: tell it now and answer as the first time (a double click, sooner, is still a 409).
+            await ApprovalCommands.ResubmittedAsync(durable, id, cancellationToken);
+            return TypedResults.Accepted($"/api/claims/{id}", new ClaimAccepted(id, stored.Claim.Status.ToString(), $"/api/claims/{id}"));
+        }
         if (stored.Claim.Status is not (ClaimStatus.Draft or ClaimStatus.Returned))
         {
             return Problems.Problem(409, Problems.Conflict, "Already submitted", $"The claim is {stored.Claim.Status}.");
@@ -92,7 +103,12 @@ public static class SubmitDraft
         if (before.Category is not null && update.Category is not null && update.Category != before.Category) edited.Add("category");
         if (before.Currency is not null && update.Currency is not null && update.Currency != before.Currency) edited.Add("currency");
 
-        await storage.ClaimSubmitted.SendMessageAsync(QueueMessages.Encode(new ClaimSubmitted(id, now)), cancellationToken: cancellationToken);
+        var returned = stored.Claim.Status == ClaimStatus.Returned;
+        if (!returned)
+        {
+            // A draft's orchestration starts before the claim is submitted (it waits for the Submitted row, like intake).
+            await ClaimOrchestration.StartAsync(durable, id, workflowClock.Anchor, cancellationToken);
+        }
         var (result, error) = await claims.ChangeAsync(id, current =>
         {
             var (next, err) = ClaimLifecycle.Submit(current.Claim, completed, now);
@@ -104,7 +120,11 @@ public static class SubmitDraft
             return Problems.Problem(409, Problems.Conflict, "Cannot submit", error?.Message ?? "The claim changed meanwhile.");
         }
         await index.UpsertAsync(result.Claim, cancellationToken);
-        nudger.Nudge(ReimburseStorage.ClaimSubmittedQueue);
+        if (returned)
+        {
+            // The claim's orchestration waits for the claimant: intake runs again, then a new approval round.
+            await ApprovalCommands.ResubmittedAsync(durable, id, cancellationToken);
+        }
         return TypedResults.Accepted($"/api/claims/{id}", new ClaimAccepted(id, result.Claim.Status.ToString(), $"/api/claims/{id}"));
     }
 }

@@ -54,8 +54,6 @@ public static class ReimburseServices
         services.AddSingleton<ApiPipeline>();
         services.AddSingleton<TriggerDispatch>();
 
-        services.AddSingleton<IQueueHandler, ClaimSubmittedHandler>();
-        services.AddSingleton<IQueueHandler, ClaimSubmittedPoisonHandler>();
         services.AddReceiptUnderstanding();
         services.AddRiskPipeline();
         services.AddSingleton<DemoHistorySeeder>();

@@ -15,7 +15,6 @@ public sealed class ReimburseStorage
     public const string InboxContainer = "receipts-inbox";
     public const string QuarantineContainer = "receipts-quarantine";
     public const string ConfigContainer = "config";
-    public const string ClaimSubmittedQueue = "claim-submitted";
     public const string ReceiptDropsQueue = "receipt-drops";
     public const string ApprovalIndexTable = "approvalindex";
     public const string LedgerTable = "ledger";
@@ -35,7 +34,6 @@ public sealed class ReimburseStorage
         Inbox = Container(InboxContainer);
         Quarantine = Container(QuarantineContainer);
         Config = Container(ConfigContainer);
-        ClaimSubmitted = Queue(ClaimSubmittedQueue);
         ReceiptDrops = Queue(ReceiptDropsQueue);
         ApprovalIndex = Table(ApprovalIndexTable);
         Ledger = Table(LedgerTable);
@@ -66,7 +64,6 @@ public sealed class ReimburseStorage
     public BlobContainerClient Inbox { get; }
     public BlobContainerClient Quarantine { get; }
     public BlobContainerClient Config { get; }
-    public QueueClient ClaimSubmitted { get; }
     public QueueClient ReceiptDrops { get; }
     /// <summary>Pending approvals per user (kept by the claim-change dispatcher).</summary>
     public TableClient ApprovalIndex { get; }

@@ -12,14 +12,11 @@ namespace Reimburse.Functions.Receipts;
 /// <summary>Queue message: read the receipts of a draft made from a dropped file and fill its empty fields.</summary>
 public sealed record DraftReceiptsDropped(string ClaimId);
 
-/// <summary>Pipeline step 100: reads every receipt of a received claim (cached by content hash), records what each says
+/// <summary>Intake step (activity ReadReceipts of the claim orchestration): reads every receipt of a received claim (cached by content hash), records what each says
 /// and how sure the reader is, and records mismatches with what the employee typed as findings. Runs before scoring so
 /// the risk model sees them. An engine failure retries the message; the claim is never blocked by a bad file.</summary>
-public sealed partial class ReceiptsStep(ClaimStore claims, ReceiptReadingStore readings, TimeProvider clock, ILogger<ReceiptsStep> logger) : IClaimPipelineStep
+public sealed partial class ReceiptsStep(ClaimStore claims, ReceiptReadingStore readings, TimeProvider clock, ILogger<ReceiptsStep> logger) 
 {
-    public int Order => 100;
-    public string Name => "receipts";
-
     public async Task RunAsync(string claimId, CancellationToken cancellationToken = default)
     {
         var stored = await claims.GetAsync(claimId, cancellationToken);
@@ -129,7 +126,7 @@ public static class ReceiptHosting
         services.AddReceiptReading();
         services.AddSingleton<ReceiptReadingStore>();
         services.AddSingleton<Risk.IReceiptEvidenceProvider>(sp => sp.GetRequiredService<ReceiptReadingStore>());
-        services.AddSingleton<IClaimPipelineStep, ReceiptsStep>();
+        services.AddSingleton<ReceiptsStep>();
         services.AddSingleton<IQueueHandler, DraftAutofillHandler>();
         return services;
     }

@@ -28,7 +28,6 @@ public static class RiskHosting
         services.AddRiskScoring();
         services.AddSingleton<ReceiptEvidenceSource>();
         services.AddSingleton<RiskStep>();
-        services.AddSingleton<IClaimPipelineStep>(sp => sp.GetRequiredService<RiskStep>());
         services.AddSingleton<RiskHistoryLoader>();
         services.AddHostedService(sp => sp.GetRequiredService<RiskHistoryLoader>());
         services.AddSingleton<ITimerHandler, RiskModelTrainingTimer>();

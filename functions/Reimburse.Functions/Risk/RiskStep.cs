@@ -16,9 +16,9 @@ public sealed record RiskView(double Score, string Level, IReadOnlyList<RiskReas
 /// <summary>One reason, in both languages.</summary>
 public sealed record RiskReasonView(string Code, string English, string Chinese, double Contribution, IReadOnlyList<string> RelatedClaimIds);
 
-/// <summary>Pipeline step 200: scores every received claim before its workflow starts and records the score, level and
-/// reasons on the claim (same batch as an audit entry; High risk gets its own "claim.risk-flagged" entry). The workflow
-/// step reads "RiskLevel" to add a finance review. Idempotent: a claim already scored is left alone.</summary>
+/// <summary>Intake step (activity ScoreRisk of the claim orchestration): scores every received claim before its workflow starts and records the score, level and
+/// reasons on the claim (same batch as an audit entry; High risk gets its own "claim.risk-flagged" entry). The route
+/// planner reads "RiskLevel" to add a finance review. Idempotent: a claim already scored is left alone.</summary>
 public sealed partial class RiskStep(
     ClaimStore claims,
     CompanyProvider companies,
@@ -26,7 +26,7 @@ public sealed partial class RiskStep(
     ReceiptEvidenceSource evidence,
     Microsoft.Extensions.Options.IOptions<RiskScoringOptions> options,
     TimeProvider clock,
-    ILogger<RiskStep> logger) : IClaimPipelineStep
+    ILogger<RiskStep> logger)
 {
     public const string RiskJsonProperty = "RiskJson";
     public const string RiskLevelProperty = "RiskLevel";
@@ -38,9 +38,6 @@ public sealed partial class RiskStep(
 
     /// <summary>Approval amounts a split claim tries to stay under (HK$): department head and dual sign-off.</summary>
     public static readonly IReadOnlyList<decimal> ApprovalThresholdsHkd = [3000m, 5000m];
-
-    public int Order => 200;
-    public string Name => "risk";
 
     public async Task RunAsync(string claimId, CancellationToken cancellationToken = default)
     {

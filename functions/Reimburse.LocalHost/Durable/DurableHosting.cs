@@ -10,13 +10,19 @@ using Microsoft.Extensions.Options;
 
 namespace Reimburse.LocalHost.Durable;
 
-/// <summary>host.json's extensions.durableTask (hub name and Azure Storage provider settings).</summary>
+/// <summary>host.json's extensions.durableTask (hub name, concurrency, extended sessions and Azure Storage provider settings).</summary>
 public sealed class DurableTaskOptions
 {
     public const string Section = "AzureFunctionsJobHost:extensions:durableTask";
 
     public string HubName { get; set; } = "TestHubName";
     public StorageProviderOptions StorageProvider { get; set; } = new();
+
+    // Top-level in durableTask, as Durable Functions' host.json schema has them (not under storageProvider).
+    public int? MaxConcurrentActivityFunctions { get; set; }
+    public int? MaxConcurrentOrchestratorFunctions { get; set; }
+    public bool ExtendedSessionsEnabled { get; set; }
+    public int ExtendedSessionIdleTimeoutInSeconds { get; set; } = 30;
 
     /// <summary>The storageProvider settings LocalHost passes to the engine.</summary>
     public sealed class StorageProviderOptions
@@ -27,8 +33,6 @@ public sealed class DurableTaskOptions
         public int? ControlQueueBatchSize { get; set; }
         public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
         public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
-        public int? MaxConcurrentActivityFunctions { get; set; }
-        public int? MaxConcurrentOrchestratorFunctions { get; set; }
     }
 }
 
@@ -56,16 +60,18 @@ public static class DurableHosting
                 ControlQueueBufferThreshold = p.ControlQueueBufferThreshold,
                 ControlQueueVisibilityTimeout = p.ControlQueueVisibilityTimeout,
                 WorkItemQueueVisibilityTimeout = p.WorkItemQueueVisibilityTimeout,
+                ExtendedSessionsEnabled = durable.ExtendedSessionsEnabled,
+                ExtendedSessionIdleTimeout = TimeSpan.FromSeconds(durable.ExtendedSessionIdleTimeoutInSeconds),
                 LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
             };
             if (p.ControlQueueBatchSize is { } batch) settings.ControlQueueBatchSize = batch;
-            if (p.MaxConcurrentActivityFunctions is { } a) settings.MaxConcurrentTaskActivityWorkItems = a;
-            if (p.MaxConcurrentOrchestratorFunctions is { } o) settings.MaxConcurrentTaskOrchestrationWorkItems = o;
+            if (durable.MaxConcurrentActivityFunctions is { } a) settings.MaxConcurrentTaskActivityWorkItems = a;
+            if (durable.MaxConcurrentOrchestratorFunctions is { } o) settings.MaxConcurrentTaskOrchestrationWorkItems = o;
             return new AzureStorageOrchestrationService(settings);
         });
         // Before the worker's hosted service: the engine's hub exists and the sidecar listens when the worker connects.
         services.AddHostedService(sp => new EngineStarter(sp.GetRequiredService<AzureStorageOrchestrationService>()));
-        services.AddHostedService(sp => new DurableSidecar(address, sp.GetRequiredService<AzureStorageOrchestrationService>(),
+        services.AddHostedService(sp => new DurableSidecar(address, new PlainTagsOrchestrationService(sp.GetRequiredService<AzureStorageOrchestrationService>()),
             sp.GetRequiredService<AzureStorageOrchestrationService>(), options.DurableWorker, sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddDurableTaskClient(b =>
@@ -81,7 +87,8 @@ public static class DurableHosting
                 foreach (var f in functions)
                 {
                     if (f.Kind == TriggerKind.Orchestration) registry.AddOrchestrator(f.Name, () => new MethodOrchestrator(f, invoker));
-                    else if (f.Kind == TriggerKind.Activity) registry.AddActivity(f.Name, _ => new MethodActivity(f, invoker));
+                    // A test may put an ITaskActivity under the function's name in DI to stand in for it (a failing step).
+                    else if (f.Kind == TriggerKind.Activity) registry.AddActivity(f.Name, sp => sp.GetKeyedService<ITaskActivity>(f.Name) ?? new MethodActivity(f, invoker));
                 }
             });
         }

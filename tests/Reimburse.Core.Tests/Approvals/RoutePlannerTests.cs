@@ -215,4 +215,27 @@ public sealed class RoutePlannerTests
         Assert.Equal(json, JsonSerializer.Serialize(back, ApprovalJson.Options));
         Assert.Equal(Shape(route), Shape(back));
     }
+
+    [Fact]
+    public void Plan_HighRiskDualSignOffClaim_DoesNotAskTheFinanceReviewerTwice()
+    {
+        var route = Plan("emp-chan", 6200m, "client-entertainment", Weekday, financeReview: true);
+
+        var asked = route.Steps.SelectMany(s => s.Slots.SelectMany(slot => slot.Approvers)).ToList();
+        Assert.Single(asked, a => a == "fin-cheung");
+        Assert.DoesNotContain(route.Steps, s => s.LevelId == RoutePlanner.FinanceReviewLevel);
+        Assert.Contains("high-risk", route.Steps.Single(s => s.LevelId == "finance").Reason);
+        Assert.Contains(route.Notes, n => n.Contains("merged into level 'finance'"));
+    }
+
+    [Fact]
+    public void Plan_HighRiskReviewGroupPartlySigningEarlier_OnlyTheOthersReview()
+    {
+        var policy = Policy() with { FinanceReview = new FinanceReviewPolicy("Review", ApproverSelector.Named("fin-cheung", "duty-ng"), ApprovalMode.AnyOf) };
+
+        var route = Plan("emp-chan", 6200m, "client-entertainment", Weekday, financeReview: true, policy: policy);
+
+        Assert.Equal(RoutePlanner.FinanceReviewLevel, route.Steps[^1].LevelId);
+        Assert.Equal(["duty-ng"], route.Steps[^1].Approvers);
+    }
 }

@@ -51,7 +51,9 @@ public sealed class DelegationTests(AzuriteFixture azurite)
         var decided = await WorkflowTestKit.DecideAsync(lau, id, "approve", "For Wong while on leave", cancellationToken: ct);
 
         Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
-        var after = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
+        // Applied by the orchestration moments after the 202.
+        var after = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.GetProperty("currentStep").ValueKind == System.Text.Json.JsonValueKind.Object
+            && w.GetProperty("currentStep").GetProperty("index").GetInt32() != 0, ct);
         Assert.Equal(1, after.GetProperty("currentStep").GetProperty("index").GetInt32());
         Assert.Contains(after.GetProperty("history").EnumerateArray(), h => h.GetRawText().Contains("\"mgr-lau\"") && h.GetRawText().Contains("\"mgr-wong\""));
     }

@@ -165,6 +165,9 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Accepted);
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        // The orchestration applies the accepted decision after the 202.
+        await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "approved", ct);
+        await Task.Delay(500, ct);
         var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
         Assert.Equal(2, chain.Count(e => e.Action == "step.approved"));
         Assert.Single(chain, e => e.Action == "claim.approved");
@@ -222,8 +225,9 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         Assert.Equal(210m, item.GetProperty("amount").GetDecimal());
 
         Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(wong, id, "approve", cancellationToken: ct)).StatusCode);
-        var after = (await (await wong.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray();
-        Assert.DoesNotContain(after, i => i.GetProperty("claimId").GetString() == id);
+        // Gone from the list once the orchestration has applied the decision (moments after the 202).
+        await WaitForAsync(async () => (await (await wong.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray().ToList(),
+            items => items.All(i => i.GetProperty("claimId").GetString() != id), ct);
         var lam = await app.ClientForAsync("fin-lam", ct);
         await WaitForAsync(async () => (await (await lam.GetAsync("/api/approvals", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray().ToList(),
             items => items.Any(i => i.GetProperty("claimId").GetString() == id), ct);

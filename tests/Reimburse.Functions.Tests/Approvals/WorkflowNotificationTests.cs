@@ -12,9 +12,9 @@ using Reimburse.Tests.Notifications;
 
 namespace Reimburse.Tests.Approvals;
 
-/// <summary>Workflow notifications delivered by the claim dispatcher itself: the outcome lives on the claim's Notify outbox
-/// row, a failing channel is handed to the retry outbox without holding the claim, and a second dispatch sends nothing
-/// again.</summary>
+/// <summary>Workflow notifications delivered by the orchestration's notification activity: the outcome lives on a row of the
+/// claim's partition keyed by the effect, a failing channel is handed to the retry outbox without holding the claim, and a
+/// second run of the activity sends nothing again.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
 {
@@ -50,7 +50,7 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Submit_HealthyChannel_DeliveredOnceByTheDispatcherWithTheOutcomeOnTheOutboxRow()
+    public async Task Submit_HealthyChannel_DeliveredOnceByTheActivityWithTheOutcomeOnTheEffectRow()
     {
         var ct = TestTimeout.Token();
         var channel = new CountingChannel("a");
@@ -78,18 +78,13 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
         Assert.Equal(record.Notification.IdempotencyKey, item.GetProperty("idempotencyKey").GetString());
         Assert.Equal("sent", Assert.Single(item.GetProperty("channels").EnumerateArray()).GetProperty("state").GetString());
 
-        // Dispatching the claim again from storage (as the sweeper on any instance would, after a lost watermark) finds the
-        // outcome and sends nothing twice.
-        await app.Storage.Claims.UpsertEntityAsync(new TableEntity(id, ClaimStore.DispatchRowKey)
-        {
-            [ClaimStore.DispatchPendingProperty] = true,
-            [ClaimDispatcher.DispatchedOutboxProperty] = 0,
-        }, TableUpdateMode.Merge, ct);
-        await app.Services.GetRequiredService<ClaimDispatcher>().DispatchAsync(id, ct);
+        // The engine runs an activity at least once: running the notification activity again (as after a crash before the
+        // engine recorded its completion) finds the outcome and sends nothing twice.
+        var rowKey = row.RowKey;
+        var effect = new KeyedEffect(row.GetString("Key")!, WorkflowRows.OutboxVersion(rowKey), int.Parse(rowKey[^3..], System.Globalization.CultureInfo.InvariantCulture), row.GetString("Effect")!);
+        Assert.False(await app.Services.GetRequiredService<WorkflowActivities>().DeliverNotification(new NotificationDue(id, effect)));
 
         Assert.Equal(1, channel.Attempts[record.Notification.IdempotencyKey]);
-        var marker = (await app.Storage.Claims.GetEntityAsync<TableEntity>(id, ClaimStore.DispatchRowKey, cancellationToken: ct)).Value;
-        Assert.False(marker.GetBoolean(ClaimStore.DispatchPendingProperty));
         Assert.Empty(await app.Services.GetRequiredService<NotificationStore>().ListRecentAsync(50, id, ct));
     }
 
@@ -122,7 +117,7 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Submit_ChannelHangs_DispatcherGivesUpAfterItsTimeoutThenLeavesTheChannelToTheOutbox()
+    public async Task Submit_ChannelHangs_ActivityGivesUpAfterItsTimeoutThenLeavesTheChannelToTheOutbox()
     {
         var ct = TestTimeout.Token();
         var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -152,33 +147,5 @@ public sealed class WorkflowNotificationTests(AzuriteFixture azurite)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"second claim's notification took {watch.Elapsed}");
         Assert.Equal("pending", (await WorkflowTestKit.WorkflowAsync(chan, second, ct)).Status());
         never.SetResult();
-    }
-
-    [Theory]
-    [InlineData(true, false, 0, DeliveryMode.Direct)]
-    [InlineData(true, false, 29, DeliveryMode.Direct)]
-    [InlineData(true, false, 31, DeliveryMode.HandOff)]   // too late to start a send inside the lease: the outbox leases per channel
-    [InlineData(true, true, 0, DeliveryMode.HandOff)]     // already recorded: only what is not settled, through the outbox
-    [InlineData(false, false, 0, DeliveryMode.Defer)]     // another instance's fresh commit: it is delivering
-    [InlineData(false, false, 89, DeliveryMode.Defer)]
-    [InlineData(false, false, 91, DeliveryMode.HandOff)]  // its lease is over: that instance died; take over
-    [InlineData(false, true, 5, DeliveryMode.HandOff)]
-    public void ModeFor_FollowsTheCommitLease(bool committedHere, bool hasRecords, int ageSeconds, DeliveryMode expected)
-    {
-        var since = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
-
-        var mode = WorkflowNotifications.ModeFor(committedHere, hasRecords, since, since.AddSeconds(ageSeconds), TimeSpan.FromSeconds(90));
-
-        Assert.Equal(expected, mode);
-    }
-
-    [Fact]
-    public void DirectBudget_EndsAtFiveSixthsOfTheLease()
-    {
-        var since = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
-
-        Assert.Equal(TimeSpan.FromSeconds(75), WorkflowNotifications.DirectBudget(since, since, TimeSpan.FromSeconds(90)));
-        Assert.Equal(TimeSpan.FromSeconds(45), WorkflowNotifications.DirectBudget(since, since.AddSeconds(30), TimeSpan.FromSeconds(90)));
-        Assert.Equal(TimeSpan.FromSeconds(1), WorkflowNotifications.DirectBudget(since, since.AddSeconds(89), TimeSpan.FromSeconds(90)));
     }
 }

@@ -173,7 +173,7 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
         var expectedNotifications = ids.Count * 4;
         await WorkflowApiTests.WaitForAsync(async () => (await WorkflowTestKit.LedgerAsync(tables, prefix, ct)).Count, n => n >= ids.Count, ct);
         await WorkflowApiTests.WaitForAsync(async () => (await RecordingNotificationChannel.ReadAllAsync(tables, prefix, ct)).Count(n => ids.Contains(n.PartitionKey)), n => n >= expectedNotifications, ct);
-        await Task.Delay(2500, ct); // longer than the sweeper's pick-up time: anything left over would be re-dispatched now
+        await Task.Delay(2500, ct); // late duplicates (an activity re-run after a kill) would show by now
 
         var ledger = await WorkflowTestKit.LedgerAsync(tables, prefix, ct);
         Assert.Equal(ids.Order(), ledger.Select(l => l.GetString("ClaimId")!).Order());
@@ -199,6 +199,8 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
                 chain.Add(AuditEntityMapper.FromEntity(e));
             }
             Assert.Null(AuditChain.FindFirstBroken(chain));
+            // Counted by key: an activity that ran again after a kill must not have appended its entry a second time.
+            Assert.All(chain.GroupBy(e => (e.Action, e.ActorId, e.Details)), g => Assert.True(g.Count() == 1, $"{id}: {g.Key.Action} by {g.Key.ActorId} appended {g.Count()} times"));
             Assert.Single(chain, e => e.Action == "claim.received");
             Assert.Equal(2, chain.Count(e => e.Action == "step.approved"));
             Assert.Single(chain, e => e.Action == "claim.approved");

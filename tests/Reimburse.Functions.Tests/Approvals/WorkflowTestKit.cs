@@ -17,22 +17,15 @@ public static class WorkflowTestKit
     public const string LinkKey = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
     /// <summary>In-process app settings (ReimburseApp).</summary>
-    public static Dictionary<string, string?> AppSettings(double speed = 1, int sweepAfterSeconds = 2) => new()
+    public static Dictionary<string, string?> AppSettings(double speed = 1) => new()
     {
         ["Reimburse:Workflow:ClockStart"] = TuesdayMorning.ToString("O"),
         ["Reimburse:Workflow:ClockSpeed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Reimburse:Workflow:LinkKey"] = LinkKey,
-        ["Reimburse:Workflow:SweepAfterSeconds"] = sweepAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Reimburse:Workflow:SweepEverySeconds"] = "1",
-        ["LocalHost:Schedules:WorkflowDispatchSweep"] = "*/1 * * * * *",
-        // A killed instance's undelivered notifications are taken over once their lease is over: short here, so the crash
-        // tests do not wait the production 90 s.
-        ["Reimburse:Workflow:NotificationLeaseSeconds"] = "9",
         // These tests pin exact routes and notification counts; risk scoring (which may add a finance review to a High
         // claim) is covered by the Risk tests, so it is off here to keep the workflow under test alone.
         ["Reimburse:Risk:Enabled"] = "false",
-        // Intake puts the claim-submitted message before it writes the claim; under a loaded CI machine the write can
-        // take longer than five 50 ms-based retries, which would poison the message. Keep the retries realistic.
+        // A notification whose channel failed is retried after this delay.
         ["Reimburse:Standalone:RetryBaseMilliseconds"] = "400",
     };
 

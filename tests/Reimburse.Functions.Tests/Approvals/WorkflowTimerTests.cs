@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Core.Approvals;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Claims;
-using Reimburse.Functions.Triggers;
+using Microsoft.DurableTask.Client;
 using Azure.Data.Tables;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
@@ -91,28 +91,32 @@ public sealed class WorkflowTimerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task TimerMessage_DeliveredThreeTimes_RemindsOnce()
+    public async Task DecisionEvent_DeliveredThreeTimes_AppliedOnce()
     {
         var ct = TestTimeout.Token();
-        await using var app = NewApp();
+        await using var app = NewApp(speed: 1);
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
         var id = await WorkflowTestKit.SubmitAsync(chan, 130m, cancellationToken: ct);
-        await WorkflowApiTests.WaitForAsync(() => SentAsync(app, id, ct), l => l.Any(n => n.GetString("Template") == "approval-reminder"), ct);
-        var outbox = new List<TableEntity>();
-        await foreach (var e in app.Storage.Claims.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {"outbox-0000000001"} and RowKey lt {"outbox-0000000002"}"), cancellationToken: ct))
-        {
-            outbox.Add(e);
-        }
-        var timers = outbox.Select(WorkflowRows.ReadEffect).OfType<ScheduleTimer>().Where(t => t.Kind == TimerKind.Reminder).ToList();
-        var handler = app.Services.GetServices<IQueueHandler>().Single(h => h.FunctionName == "WorkflowTimers");
-        var message = QueueMessages.Encode(new WorkflowTimersDue(id, timers));
+        await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "pending", ct);
+        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(await app.ClientForAsync("mgr-wong", ct), id, "approve", null, 1, 0, ct)).StatusCode);
 
-        await handler.HandleAsync(new QueueInvocation(message, 2, null, "dup-1", "i1"), ct);
-        await handler.HandleAsync(new QueueInvocation(message, 3, null, "dup-2", "i2"), ct);
+        // The engine may deliver an event more than once (a raise retried after a lost answer): the same decision again.
+        var slot = (await app.Storage.Claims.GetEntityAsync<TableEntity>(id, WorkflowRows.DecisionRowKey(1, 0, 0), cancellationToken: ct)).Value;
+        var client = app.Services.GetRequiredService<DurableTaskClient>();
+        var policies = app.Services.GetRequiredService<PolicyProvider>();
+        var again = new WorkflowEvent(slot.GetString("Input"), WorkflowContextData.From(await policies.ContextAsync(ct)), "approver", null);
+        await client.RaiseEventAsync(ApprovalOrchestration.InstanceId(id, 1), ApprovalOrchestration.EventName, again, ct);
+        await client.RaiseEventAsync(ApprovalOrchestration.InstanceId(id, 1), ApprovalOrchestration.EventName, again, ct);
+        await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.GetProperty("currentStep").ValueKind == JsonValueKind.Object
+            && w.GetProperty("currentStep").GetProperty("index").GetInt32() == 1, ct);
+        await Task.Delay(1000, ct);
 
         var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
-        Assert.Single(chain, e => e.Action == "step.reminded" && e.Details.Contains("\"step\":\"0\""));
-        Assert.Single(await SentAsync(app, id, ct), n => n.GetString("Template") == "approval-reminder" && Step(n) == "0");
+        Assert.Single(chain, e => e.Action == "step.approved");
+        Assert.Single(chain, e => e.Action == "step.started" && e.Details.Contains("\"step\":\"1\""));
+        Assert.Equal(["fin-cheung", "fin-lam"], (await SentAsync(app, id, ct)).Where(n => n.GetString("Template") == "approval-requested" && Step(n) == "1")
+            .Select(n => n.GetString("Recipients")!).Order());
+        Assert.Equal(1, (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).GetProperty("currentStep").GetProperty("index").GetInt32());
     }
 }

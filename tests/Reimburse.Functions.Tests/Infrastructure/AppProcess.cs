@@ -28,6 +28,10 @@ public sealed class AppProcess : IAsyncDisposable
             ["AzureFunctionsJobHost__extensions__queues__visibilityTimeout"] = "00:00:00",
             ["Reimburse__Standalone__RetryBaseMilliseconds"] = "100",
             ["Logging__LogLevel__Default"] = "Warning",
+            // A killed process's orchestration and activity messages (and its partition lease) come back to the next
+            // process after their visibility timeout (host.json: 1 min): short here so kill -9 tests recover in seconds.
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:10",
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:10",
         };
         foreach (var (k, v) in extra ?? [])
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Hosting;
@@ -121,14 +122,16 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
         }
     }
 
-    /// <summary>A claim-submitted handler that always fails, to drive a message to the poison queue.</summary>
-    private sealed class AlwaysFailingHandler : IQueueHandler
+    /// <summary>An intake activity (receipt reading) that always fails.</summary>
+    private sealed class AlwaysFailingActivity : ITaskActivity
     {
-        public string FunctionName => "ClaimSubmitted";
-        public string QueueName => ReimburseStorage.ClaimSubmittedQueue;
         public int Attempts;
 
-        public Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
+        public Type InputType => typeof(string);
+
+        public Type OutputType => typeof(bool);
+
+        public Task<object?> RunAsync(TaskActivityContext context, object? input)
         {
             Interlocked.Increment(ref Attempts);
             throw new InvalidOperationException("simulated failure");
@@ -136,16 +139,11 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task HandlerFailingEveryTime_MovesTheMessageToPoisonAfterFiveAttempts_AndFlagsTheClaim()
+    public async Task IntakeFailingEveryTime_GivesUpAfterFiveAttempts_AndFlagsTheClaim()
     {
         var ct = TestTimeout.Token(90);
-        var failing = new AlwaysFailingHandler();
-        await using var app = new ReimburseApp(azurite, services: s =>
-        {
-            var real = s.Single(d => d.ServiceType == typeof(IQueueHandler) && d.ImplementationType == typeof(ClaimSubmittedHandler));
-            s.Remove(real);
-            s.AddSingleton<IQueueHandler>(failing);
-        });
+        var failing = new AlwaysFailingActivity();
+        await using var app = new ReimburseApp(azurite, services: s => s.AddKeyedSingleton<ITaskActivity>(nameof(ClaimIntake.ReadReceipts), failing));
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
         var id = (await (await chan.PostAsJsonAsync("/api/claims", Api.ValidClaim(), ct)).JsonAsync(ct)).GetProperty("id").GetString()!;
