@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 
 namespace Reimburse.Tests.Resilience;
 
-/// <summary>Shared by the fault tests: engine settings for fast recovery, waiting for claims to settle, and counting every
+/// <summary>Shared by the fault tests: process settings, waiting for claims to settle, and counting every
 /// effect of a claim by its key (ledger rows, notification keys and repeated deliveries, audit entries).</summary>
 public static class FaultKit
 {
@@ -20,24 +20,9 @@ public static class FaultKit
 
     public static readonly string[] Approvers = ["mgr-wong", "fin-lam", "fin-cheung"];
 
-    /// <summary>Engine settings (host.json overrides, as the Functions host reads them) for recovery within seconds of a
-    /// kill -9: a message a dead worker had dequeued is visible again after 10 s instead of the minute in host.json.</summary>
-    public static readonly IReadOnlyDictionary<string, string> FastRecovery = new Dictionary<string, string>
-    {
-        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:10",
-        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:10",
-    };
-
-    /// <summary>Environment of a LocalHost process: the workflow test settings, the recording channel, fast recovery.</summary>
-    public static Dictionary<string, string> ProcessSettings(double speed = 1)
-    {
-        var env = WorkflowTestKit.ProcessSettings(speed);
-        foreach (var (k, v) in FastRecovery)
-        {
-            env[k] = v;
-        }
-        return env;
-    }
+    /// <summary>Environment of a LocalHost process: the workflow test settings and the recording channel (AppProcess
+    /// itself sets 10 s engine visibility timeouts, so a kill -9 is recovered in seconds).</summary>
+    public static Dictionary<string, string> ProcessSettings(double speed = 1) => WorkflowTestKit.ProcessSettings(speed);
 
     /// <summary>Polls until every claim has its expected status (through whichever client <paramref name="clientFor"/>
     /// gives now: processes come and go). A claim that needs attention fails at once.</summary>

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Reimburse.Testing;
+using Reimburse.Tests.Approvals;
 using Reimburse.Tests.Infrastructure;
 using Xunit.Abstractions;
 
