@@ -80,6 +80,37 @@ public sealed class AzuriteInstance : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops Azurite as an operator would (SIGTERM: it closes its listeners and writes its data folder), keeping
+    /// the folder; falls back to a kill after 30 s.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+        using (var term = Process.Start(new ProcessStartInfo("kill", $"-TERM {process.Id}") { UseShellExecute = false }))
+        {
+            if (term is not null)
+            {
+                await term.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Kill();
+        }
+    }
+
+    /// <summary>Starts Azurite again on the same ports and data folder after <see cref="StopAsync"/> or <see cref="Kill"/>.</summary>
+    public Task<AzuriteInstance> StartAgainAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(_location ?? throw new InvalidOperationException("Only a persistent Azurite can be restarted."), [BlobPort, QueuePort, TablePort], cancellationToken);
+
     /// <summary>Starts a new Azurite on the same ports and data folder.</summary>
     public Task<AzuriteInstance> RestartAsync(CancellationToken cancellationToken = default)
     {

@@ -43,6 +43,9 @@ public sealed class AppProcess : IAsyncDisposable
     public string Prefix { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>True once the process has ended (or was never started).</summary>
+    public bool HasExited => _process?.HasExited ?? true;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Reimburse.LocalHost.dll");
