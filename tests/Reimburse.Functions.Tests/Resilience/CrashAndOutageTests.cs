@@ -98,9 +98,7 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
             var chan = await app.ClientForAsync("emp-chan", ct);
             Assert.Equal(HttpStatusCode.Accepted, (await chan.PostAsJsonAsync("/api/claims", Api.ValidClaim(), ct)).StatusCode);
 
-            // Stopped as an operator stops it (its data folder written): a hard kill loses the emulator's unsaved tables,
-            // the engine's task hub among them, which Azure Storage never does.
-            await own.StopAsync(ct);
+            own.Kill();
             var down = await chan.PostAsJsonAsync("/api/claims", Api.ValidClaim(amount: 77), ct);
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
@@ -109,7 +107,7 @@ public sealed class CrashAndOutageTests(AzuriteFixture azurite)
             Assert.Equal("https://reimburse.example/problems/storage-unavailable", problem.GetProperty("type").GetString());
             Assert.DoesNotContain("at Reimburse", problem.ToString());
 
-            own = await own.StartAgainAsync(ct);
+            own = await own.RestartAsync(ct);
             HttpResponseMessage again;
             do
             {
