@@ -79,9 +79,10 @@ public sealed partial class ApprovalOrchestration
     /// <summary>Activities that write storage retry on transient failures (each is idempotent by key).</summary>
     public static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(8, TimeSpan.FromMilliseconds(500), 2, TimeSpan.FromSeconds(30)));
 
-    /// <summary>A timer that the engine fired early is waited for again, this much past its due time (the queue's
-    /// visibility delay counts whole seconds, so a shorter wait could fire early again).</summary>
-    private static readonly TimeSpan EarlyFireMargin = TimeSpan.FromSeconds(1);
+    /// <summary>A timer that the engine fired early is waited for again until this much past its due time. The queue's
+    /// visibility delay counts whole seconds, so a wait of under a second comes back at the next poll and may still be
+    /// early; the loop then waits again (a few short turns) rather than adding a whole second to every reminder.</summary>
+    private static readonly TimeSpan EarlyFireMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Loop turns (inputs and timer wake-ups) before the history is restarted with ContinueAsNew.</summary>
     private const int TurnsPerHistory = 100;
@@ -161,6 +162,14 @@ public sealed partial class ApprovalOrchestration
                 pending.Enqueue(await incoming);
                 incoming = null;
                 rearmAt = null;
+                continue;
+            }
+            if (timer is not null && fireAt < check && clock.ToWorkflow(context.CurrentUtcDateTime) < timer.DueAt)
+            {
+                // The due timer fired early (the Azure Storage engine's timers can be up to a second early): wait again for
+                // the rest, without a wake-up activity, and never act before the due time.
+                rearmAt = clock.ToReal(timer.DueAt) + EarlyFireMargin;
+                LogEarly(logger, run.ClaimId, timer.Id);
                 continue;
             }
             // Awake: inputs accepted for this round and not applied go first (an event lost in a crash, or a decision
