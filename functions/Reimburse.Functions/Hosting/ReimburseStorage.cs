@@ -15,7 +15,6 @@ public sealed class ReimburseStorage
     public const string InboxContainer = "receipts-inbox";
     public const string QuarantineContainer = "receipts-quarantine";
     public const string ConfigContainer = "config";
-    public const string ReceiptDropsQueue = "receipt-drops";
     public const string ApprovalIndexTable = "approvalindex";
     public const string LedgerTable = "ledger";
 
@@ -34,7 +33,6 @@ public sealed class ReimburseStorage
         Inbox = Container(InboxContainer);
         Quarantine = Container(QuarantineContainer);
         Config = Container(ConfigContainer);
-        ReceiptDrops = Queue(ReceiptDropsQueue);
         ApprovalIndex = Table(ApprovalIndexTable);
         Ledger = Table(LedgerTable);
     }
@@ -64,8 +62,7 @@ public sealed class ReimburseStorage
     public BlobContainerClient Inbox { get; }
     public BlobContainerClient Quarantine { get; }
     public BlobContainerClient Config { get; }
-    public QueueClient ReceiptDrops { get; }
-    /// <summary>Pending approvals per user (kept by the claim-change dispatcher).</summary>
+    /// <summary>Pending approvals per user (rows added by the CommitWorkflow activity for the new step).</summary>
     public TableClient ApprovalIndex { get; }
     /// <summary>Approved claims handed to accounting, one row per PostToLedger effect key.</summary>
     public TableClient Ledger { get; }
