@@ -105,7 +105,11 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
         var own = await AzuriteInstance.StartAsync(location, cancellationToken: ct);
         try
         {
-            await using var app = new ReimburseApp(own.ConnectionString, WorkflowTestKit.AppSettings(), WorkflowTestKit.UseRecordingChannel);
+            var settings = WorkflowTestKit.AppSettings();
+            // A hard kill of the emulator can lose a raised event whose slot row was saved; the round's periodic re-check
+            // (the product's recovery path for accepted inputs) finds it — here every 5 s rather than the default 300 s.
+            settings["Reimburse:Workflow:RecheckSeconds"] = "5";
+            await using var app = new ReimburseApp(own.ConnectionString, settings, WorkflowTestKit.UseRecordingChannel);
             await app.StartAsync(ct);
             var chan = await app.ClientForAsync("emp-chan", ct);
             var ids = new List<string>();
