@@ -117,17 +117,21 @@ public sealed class WorkflowReliabilityTests(AzuriteFixture azurite, ITestOutput
             {
                 ids.Add(await WorkflowTestKit.SubmitAsync(chan, 300 + i, cancellationToken: ct));
             }
-            // Let Azurite write its files (it persists every few seconds), then approvers start and Azurite dies under them.
+            // Let Azurite write its files (it persists every few seconds), then approvers start and Azurite restarts under them.
             await Task.Delay(6000, ct);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var approvers = Approvers.Select(u => Task.Run(() => WorkflowTestKit.ApproveForeverAsync(() => app.ClientForAsync(u, ct), stop.Token))).ToList();
             await Task.Delay(400, ct);
-            own = await own.RestartAsync(ct);
+            // Stopped and started again as an operator restarts it, under the approvers. A hard kill of the emulator loses
+            // its unsaved writes, the Durable Task engine's history and queue messages among them, which Azure Storage never
+            // does and nothing in the engine recovers; that case stays covered for the app's own resources (503, then the
+            // app and task hub recreated) by CrashAndOutageTests.StorageDown_Returns503WithRetryAfter_AndTheServiceStaysUp.
+            await own.StopAsync(ct);
+            own = await own.StartAgainAsync(ct);
 
-            var lost = await WaitAllApprovedAsync(async () => await app.ClientForAsync("emp-chan", ct), ids, ct, tolerateMissing: true);
-            output.WriteLine($"claims the emulator lost on kill: {lost}");
-            var surviving = ids.Count - lost;
-            Assert.True(surviving > 0);
+            // A clean restart loses nothing: every claim, none tolerated missing.
+            var lost = await WaitAllApprovedAsync(async () => await app.ClientForAsync("emp-chan", ct), ids, ct);
+            Assert.Equal(0, lost);
             await stop.CancelAsync();
             await Task.WhenAll(approvers);
         }
