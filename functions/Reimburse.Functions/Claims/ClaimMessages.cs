@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Reimburse.Functions.Claims;
@@ -11,10 +10,7 @@ public static class QueueMessages
     /// <summary>JSON text; the queue client Base64-encodes it on the wire (host.json messageEncoding).</summary>
     public static string Encode<T>(T message) => JsonSerializer.Serialize(message, Json);
 
-    /// <summary>Reads a message that may be Base64 or plain JSON (the host may already have decoded it).</summary>
-    public static T Decode<T>(string text)
-    {
-        var json = Triggers.InvocationValues.UnwrapToJson(text);
-        return JsonSerializer.Deserialize<T>(json, Json) ?? throw new FormatException("Empty queue message.");
-    }
+    /// <summary>Reads a message's JSON (both hosts hand the trigger the Base64-decoded text).</summary>
+    public static T Decode<T>(string text) =>
+        JsonSerializer.Deserialize<T>(text, Json) ?? throw new FormatException("Empty queue message.");
 }
