@@ -24,8 +24,8 @@ param companyId string = 'harbour'
 @description('Entra ID app registration (client id) the browser app signs in with; empty: the Static Web Apps pre-configured Entra provider.')
 param entraClientId string = ''
 
-@description('Entra ID tenant allowed to sign in (with entraClientId).')
-param entraTenantId string = tenant().tenantId
+@description('Entra ID tenant allowed to sign in (with entraClientId); empty: the deployment\'s tenant.')
+param entraTenantId string = ''
 
 @description('Where alerts are e-mailed; empty: alerts fire in the portal only.')
 param alertEmail string = ''
@@ -51,7 +51,7 @@ module reimburse 'reimburse.bicep' = {
     principalType: principalType
     companyId: companyId
     entraClientId: entraClientId
-    entraTenantId: entraTenantId
+    entraTenantId: empty(entraTenantId) ? tenant().tenantId : entraTenantId
     alertEmail: alertEmail
     keyVaultSettings: keyVaultSettings
   }
