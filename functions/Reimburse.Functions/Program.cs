@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Reimburse.Functions.Hosting;
 
 namespace Reimburse.Functions;
@@ -12,6 +13,7 @@ internal static class Program
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddReimburse(builder.Configuration, builder.Environment);
+        builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults(); // function invocations join the host's traces
         builder.Build().Run();
     }
 }

@@ -100,6 +100,7 @@ public sealed partial class WorkflowActivities(
     public async Task<bool> PostToLedger([ActivityTrigger] KeyedEffect input)
     {
         var p = WorkflowJson.To<WorkflowEffect>(input.Effect) as PostToLedger ?? throw new InvalidOperationException("Not a ledger post.");
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(PostToLedger), p.ClaimId);
         var claim = (await claims.GetAsync(p.ClaimId))?.Claim ?? throw new InvalidOperationException($"Claim {p.ClaimId} does not exist.");
         var row = new TableEntity(p.ApprovedAt.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture), input.Key)
         {
@@ -116,6 +117,7 @@ public sealed partial class WorkflowActivities(
         try
         {
             await storage.Ledger.AddEntityAsync(row);
+            ReimburseTelemetry.ClaimApproved(clock.GetUtcNow() - claim.SubmittedAt);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -130,7 +132,15 @@ public sealed partial class WorkflowActivities(
     public async Task<bool> DeliverNotification([ActivityTrigger] NotificationDue input)
     {
         var notify = WorkflowJson.To<WorkflowEffect>(input.Effect.Effect) as Notify ?? throw new InvalidOperationException("Not a notification.");
-        return await notifications.DeliverAsync(input.ClaimId, input.Effect, notify);
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(DeliverNotification), input.ClaimId);
+        span?.SetTag("reimburse.notification.template", notify.Template);
+        var delivered = await notifications.DeliverAsync(input.ClaimId, input.Effect, notify);
+        if (delivered && notify.Template == NotificationTemplates.ApprovalEscalated)
+        {
+            // An escalation is sent when a step passed the policy's escalateAfter: the approval SLA was missed.
+            ReimburseTelemetry.ApprovalEscalated();
+        }
+        return delivered;
     }
 
     [LoggerMessage(EventId = 4410, Level = LogLevel.Debug, Message = "Claim {ClaimId}: workflow version {Version} {Outcome}")]

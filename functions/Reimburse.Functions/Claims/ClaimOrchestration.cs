@@ -6,6 +6,7 @@ using Reimburse.Core.Approvals;
 using Reimburse.Core.Audit;
 using Reimburse.Core.Claims;
 using Reimburse.Functions.Approvals;
+using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Receipts;
 using Reimburse.Functions.Risk;
 
@@ -39,6 +40,18 @@ public sealed partial class ClaimOrchestration
 
     [Function(nameof(ClaimOrchestration))]
     public async Task<string> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        try
+        {
+            return await RunClaimAsync(context);
+        }
+        catch (Exception) when (!context.IsReplaying && ReimburseTelemetry.OrchestrationFailed(nameof(ClaimOrchestration)))
+        {
+            throw; // not reached: the filter counts the failure and lets the exception fail the orchestration as before
+        }
+    }
+
+    private static async Task<string> RunClaimAsync(TaskOrchestrationContext context)
     {
         var start = context.GetInput<ClaimStarted>() ?? throw new InvalidOperationException("No claim input.");
         var id = start.ClaimId;
@@ -149,6 +162,8 @@ public sealed partial class ClaimOrchestration
     /// and starts nothing; false then.</summary>
     public static async Task<bool> StartAsync(DurableTaskClient client, string claimId, ClockAnchor clock, CancellationToken cancellationToken = default)
     {
+        // The trace context of this span travels with the start request: the orchestration's spans continue the trace.
+        using var span = ReimburseTelemetry.StartClaimActivity("ClaimOrchestration.Start", claimId, System.Diagnostics.ActivityKind.Producer);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(ClaimOrchestration), new ClaimStarted(claimId, clock),
@@ -189,6 +204,7 @@ public sealed partial class ClaimIntake(
     [Function(nameof(ReceiveClaim))]
     public async Task<string> ReceiveClaim([ActivityTrigger] string claimId)
     {
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(ReceiveClaim), claimId);
         var (stored, error) = await claims.ChangeAsync(claimId, current =>
         {
             var (next, err) = ClaimLifecycle.Receive(current.Claim, clock.GetUtcNow());
@@ -208,13 +224,17 @@ public sealed partial class ClaimIntake(
     [Function(nameof(ReadReceipts))]
     public async Task<bool> ReadReceipts([ActivityTrigger] string claimId)
     {
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(ReadReceipts), claimId);
+        var started = clock.GetTimestamp();
         await receipts.RunAsync(claimId);
+        ReimburseTelemetry.ReceiptsRead(clock.GetElapsedTime(started));
         return true;
     }
 
     [Function(nameof(ScoreRisk))]
     public async Task<bool> ScoreRisk([ActivityTrigger] string claimId)
     {
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(ScoreRisk), claimId);
         await risk.RunAsync(claimId);
         return true;
     }
@@ -225,6 +245,7 @@ public sealed partial class ClaimIntake(
     [Function(nameof(PlanApproval))]
     public async Task<ApprovalPlan> PlanApproval([ActivityTrigger] ApprovalPlanRequest request)
     {
+        using var span = ReimburseTelemetry.StartClaimActivity(nameof(PlanApproval), request.ClaimId);
         var (policy, company) = await policies.GetAsync();
         var context = await policies.ContextAsync(policy);
         var stored = await claims.GetAsync(request.ClaimId) ?? throw new InvalidOperationException($"Claim {request.ClaimId} does not exist.");

@@ -110,6 +110,7 @@ public static class SubmitClaim
             }
             return Replay(http, winner, fingerprint);
         }
+        ReimburseTelemetry.ClaimSubmitted(claim.Id, "api");
         return Accepted(claim);
     }
 

@@ -120,6 +120,7 @@ public static class SubmitDraft
             return Problems.Problem(409, Problems.Conflict, "Cannot submit", error?.Message ?? "The claim changed meanwhile.");
         }
         await index.UpsertAsync(result.Claim, cancellationToken);
+        ReimburseTelemetry.ClaimSubmitted(id, returned ? "resubmit" : "draft");
         if (returned)
         {
             // The claim's orchestration waits for the claimant: intake runs again, then a new approval round.

@@ -40,6 +40,7 @@ public static class ReimburseServices
         services.AddOptions<StandaloneOptions>().BindConfiguration(StandaloneOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddReimburseTelemetry(config);
         services.AddReimburseStorage();
         // Group commit of derived rows (audit query index, pending-approvals index) across concurrent dispatches.
         services.AddSingleton(_ => new TableUpsertBatcher());

@@ -82,6 +82,7 @@ public sealed partial class RiskStep(
         if (error is null)
         {
             LogScored(logger, claimId, view.Score, view.Level);
+            Hosting.ReimburseTelemetry.RiskLevel(view.Level);
         }
     }
 

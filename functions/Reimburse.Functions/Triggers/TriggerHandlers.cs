@@ -34,12 +34,31 @@ public interface ITimerHandler
 
 /// <summary>Hands a queue message or timer tick to the feature's handler of the same function name (looked up, so a
 /// test can swap a handler in DI).</summary>
-public sealed class TriggerDispatch(IEnumerable<IQueueHandler> queues, IEnumerable<ITimerHandler> timers, TimeProvider clock)
+public sealed class TriggerDispatch(IEnumerable<IQueueHandler> queues, IEnumerable<ITimerHandler> timers, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<Hosting.StandaloneOptions> standalone)
 {
-    public Task QueueAsync(string functionName, Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken = default) =>
-        queues.Single(q => q.FunctionName == functionName).HandleAsync(
-            new QueueInvocation(message.Body?.ToString() ?? message.MessageText ?? "", message.DequeueCount, message.InsertedOn, message.MessageId, Guid.NewGuid().ToString()),
-            cancellationToken);
+    public async Task QueueAsync(string functionName, Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken = default)
+    {
+        var handler = queues.Single(q => q.FunctionName == functionName);
+        try
+        {
+            await handler.HandleAsync(
+                new QueueInvocation(message.Body?.ToString() ?? message.MessageText ?? "", message.DequeueCount, message.InsertedOn, message.MessageId, Guid.NewGuid().ToString()),
+                cancellationToken);
+        }
+        // The last attempt failed: the host moves the message to <queue>-poison (counted for the poison-message alert).
+        catch (Exception) when (message.DequeueCount >= standalone.Value.MaxDequeueCount && !cancellationToken.IsCancellationRequested
+                                && CountPoisoned(handler.QueueName))
+        {
+            throw; // not reached (the filter returns false)
+        }
+    }
+
+    private static bool CountPoisoned(string queue)
+    {
+        Hosting.ReimburseTelemetry.MessagePoisoned(queue);
+        return false;
+    }
 
     public Task TimerAsync(string functionName, Microsoft.Azure.Functions.Worker.TimerInfo timer, CancellationToken cancellationToken = default) =>
         timers.Single(t => t.FunctionName == functionName).RunAsync(new TimerInvocation(clock.GetUtcNow(), timer.IsPastDue, Guid.NewGuid().ToString()), cancellationToken);
