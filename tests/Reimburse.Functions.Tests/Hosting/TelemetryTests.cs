@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -20,14 +21,14 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
     {
         var ct = TestTimeout.Token();
         var spans = new List<Activity>();
-        var metrics = new List<Metric>();
+        var exportedMetrics = new List<MetricSnapshot>();
         var settings = WorkflowTestKit.AppSettings();
         settings.Remove("Reimburse:Risk:Enabled"); // risk scoring on: its level is a metric dimension
         await using var app = new ReimburseApp(azurite, settings, s =>
         {
             WorkflowTestKit.UseRecordingChannel(s);
             // Exporters only: sources, meters and instrumentation are the app's own registration (AddReimburseTelemetry).
-            s.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)).WithMetrics(m => m.AddInMemoryExporter(metrics));
+            s.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(spans)).WithMetrics(m => m.AddInMemoryExporter(exportedMetrics));
         });
         await app.StartAsync(ct);
         var chan = await app.ClientForAsync("emp-chan", ct);
@@ -38,6 +39,7 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         await WaitForAsync(() => ClaimSpans(spans, id) is var c && c.FirstOrDefault(s => s.DisplayName == "PostToLedger") is { } post
             && c.Any(s => s.DisplayName == "DeliverNotification" && s.StartTimeUtc >= post.StartTimeUtc), ct);
         app.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        var metrics = exportedMetrics.ToArray().Where(m => m is not null).ToList();
 
         var claimSpans = ClaimSpans(spans, id);
         var names = claimSpans.Select(s => s.DisplayName).ToHashSet();
@@ -46,12 +48,8 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
             Assert.Contains(step, names);
         }
         // The HTTP request that submitted the claim carries its id, and the orchestration start is its child.
-        Activity submit;
-        lock (spans)
-        {
-            submit = Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.GetTagItem("http.request.method") as string == "POST"
+        var submit = Assert.Single(Snapshot(spans), s => s.Kind == ActivityKind.Server && s.GetTagItem("http.request.method") as string == "POST"
                 && s.GetTagItem("url.path") as string == "/api/claims" && s.GetTagItem(ReimburseTelemetry.ClaimIdTag) as string == id);
-        }
         var start = Assert.Single(claimSpans, s => s.DisplayName == "ClaimOrchestration.Start");
         Assert.Equal(submit.TraceId, start.TraceId);
         // One trace: the Durable Task engine carried the context from the submit to every activity of the claim.
@@ -67,6 +65,55 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         Assert.True(Count(metrics, ReimburseTelemetry.ApprovalLatencyMetric) >= 1, exported);
         var levels = Points(metrics, ReimburseTelemetry.RiskScoredMetric).SelectMany(p => Tags(p)).Where(t => t.Key == "reimburse.risk.level").Select(t => t.Value as string);
         Assert.Contains(levels, l => l is "Low" or "Medium" or "High");
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://eastasia-0.in.applicationinsights.azure.com/", true)]
+    public void AddReimburseTelemetry_ConnectionString_AzureMonitorExporterOnlyWhenSet(string? connectionString, bool expected)
+    {
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = connectionString })
+            .Build();
+        var services = new ServiceCollection();
+
+        services.AddReimburseTelemetry(config);
+
+        var azureMonitor = typeof(Azure.Monitor.OpenTelemetry.Exporter.AzureMonitorExporterOptions).Assembly;
+        var registered = services.Any(d => d.ServiceType.Assembly == azureMonitor || d.ImplementationType?.Assembly == azureMonitor
+            || d.ServiceType.GenericTypeArguments.Any(t => t.Assembly == azureMonitor));
+        Assert.Equal(expected, registered);
+    }
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(1, 0)]
+    public async Task QueueAsync_HandlerFailsOnLastAttempt_CountsAPoisonMessage(long dequeueCount, long expected)
+    {
+        long poisoned = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) => { if (i.Meter.Name == ReimburseTelemetry.Name && i.Name == ReimburseTelemetry.PoisonedMetric) l.EnableMeasurementEvents(i); };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var t in tags) if (t.Key == "reimburse.queue" && t.Value as string == "telemetry-test-queue") Interlocked.Add(ref poisoned, value);
+        });
+        listener.Start();
+        var dispatch = new Reimburse.Functions.Triggers.TriggerDispatch([new FailingHandler()], [], TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new StandaloneOptions { MaxDequeueCount = 5 }));
+        var message = Azure.Storage.Queues.Models.QueuesModelFactory.QueueMessage("m1", "p1", "{}", dequeueCount);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => dispatch.QueueAsync(FailingHandler.Name, message));
+
+        Assert.Equal(expected, Interlocked.Read(ref poisoned));
+    }
+
+    private sealed class FailingHandler : Reimburse.Functions.Triggers.IQueueHandler
+    {
+        public const string Name = "TelemetryTestFailing";
+        public string FunctionName => Name;
+        public string QueueName => "telemetry-test-queue";
+        public Task HandleAsync(Reimburse.Functions.Triggers.QueueInvocation invocation, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("handler failed");
     }
 
     /// <summary>Approves as whoever the workflow waits on, step after step, until the claim is approved.</summary>
@@ -85,27 +132,23 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         }
     }
 
-    private static List<Activity> ClaimSpans(List<Activity> spans, string id)
-    {
-        lock (spans) return spans.Where(s => s.GetTagItem(ReimburseTelemetry.ClaimIdTag) as string == id).ToList();
-    }
+    /// <summary>The exporter appends from the app's threads: copy without enumerating (List.ToArray never throws).</summary>
+    private static List<Activity> Snapshot(List<Activity> spans) => spans.ToArray().Where(s => s is not null).ToList();
+
+    private static List<Activity> ClaimSpans(List<Activity> spans, string id) =>
+        Snapshot(spans).Where(s => s.GetTagItem(ReimburseTelemetry.ClaimIdTag) as string == id).ToList();
 
     private static async Task WaitForAsync(Func<bool> done, CancellationToken ct)
     {
         while (!done()) await Task.Delay(50, ct);
     }
 
-    private static IEnumerable<MetricPoint> Points(List<Metric> metrics, string name)
-    {
-        foreach (var metric in metrics.Where(m => m.Name == name))
-        {
-            foreach (ref readonly var point in metric.GetMetricPoints()) yield return point;
-        }
-    }
+    private static IEnumerable<MetricPoint> Points(List<MetricSnapshot> metrics, string name) =>
+        metrics.Where(m => m.Name == name).SelectMany(m => m.MetricPoints);
 
-    private static long Sum(List<Metric> metrics, string name) => Points(metrics, name).Sum(p => p.GetSumLong());
+    private static long Sum(List<MetricSnapshot> metrics, string name) => Points(metrics, name).Sum(p => p.GetSumLong());
 
-    private static long Count(List<Metric> metrics, string name) => Points(metrics, name).Sum(p => p.GetHistogramCount());
+    private static long Count(List<MetricSnapshot> metrics, string name) => Points(metrics, name).Sum(p => p.GetHistogramCount());
 
     private static List<KeyValuePair<string, object?>> Tags(MetricPoint point)
     {
