@@ -25,10 +25,6 @@ param alertEmail string = ''
 @description('Extra app settings read from Key Vault: app setting name -> secret name.')
 param keyVaultSettings object = {}
 
-@description('Claims waiting on an approver longer than this many hours count as past their SLA.')
-@minValue(1)
-param approvalSlaHours int = 48
-
 @description('Instances the app may scale out to (Flex Consumption).')
 @minValue(1)
 @maxValue(1000)
@@ -241,7 +237,6 @@ var baseSettings = {
   Reimburse__Company__Id: companyId
   // Static Web Apps (linked backend) signs users in and forwards X-MS-CLIENT-PRINCIPAL.
   Reimburse__Identity__TrustAppServiceAuthentication: 'true'
-  Reimburse__Workflow__ApprovalSlaHours: string(approvalSlaHours)
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
   DOTNET_ENVIRONMENT: 'Production'
 }
@@ -334,7 +329,8 @@ var alerts = [
     name: 'poison-messages'
     description: 'A queue message failed maxDequeueCount times and went to a -poison queue.'
     severity: 1
-    query: 'customMetrics | where name == "reimburse.messages.poisoned" | summarize total = sum(valueSum)'
+    // The app's count, and the Functions host's own log line when it moves a message to <queue>-poison.
+    query: 'union (customMetrics | where name == "reimburse.messages.poisoned" | summarize total = sum(valueSum)), (traces | where message has "-poison" and message has "MaxDequeueCount" | summarize total = todouble(count())) | summarize total = sum(total)'
   }
   {
     name: 'failed-orchestrations'
@@ -344,7 +340,7 @@ var alerts = [
   }
   {
     name: 'approvals-past-sla'
-    description: 'A claim has waited on an approver longer than the approval SLA.'
+    description: 'An approval step passed its SLA (the policy\'s escalateAfter) and was escalated.'
     severity: 2
     query: 'customMetrics | where name == "reimburse.approvals.sla_breached" | summarize total = sum(valueSum)'
   }

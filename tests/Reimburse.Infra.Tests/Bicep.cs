@@ -74,6 +74,15 @@ internal static class Bicep
         }
     }
 
+    /// <summary>Every string value in the template (ToJsonString escapes quotes, so search these instead).</summary>
+    public static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => Strings(p.Value)),
+        JsonArray a => a.SelectMany(Strings),
+        JsonValue v when v.TryGetValue<string>(out var s) => [s],
+        _ => [],
+    };
+
     public static List<JsonObject> OfType(JsonObject template, string type) =>
         Resources(template).Where(r => string.Equals((string?)r["type"], type, StringComparison.OrdinalIgnoreCase)).ToList();
 

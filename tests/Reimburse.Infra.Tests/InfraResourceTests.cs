@@ -160,9 +160,12 @@ public sealed class InfraResourceTests(MainTemplate main) : IClassFixture<MainTe
         Assert.Contains("Microsoft.OperationalInsights/workspaces", insights["properties"]!["WorkspaceResourceId"]!.ToString(), StringComparison.Ordinal);
         var alerts = Single("Microsoft.Insights/scheduledQueryRules");
         var text = main.Template.ToJsonString();
+        // The alerts query metrics the app really emits (Hosting/ReimburseTelemetry.cs).
+        var telemetry = File.ReadAllText(Path.Combine(Bicep.RepositoryRoot, "functions/Reimburse.Functions/Hosting/ReimburseTelemetry.cs"));
         foreach (var metric in new[] { "reimburse.messages.poisoned", "reimburse.orchestrations.failed", "reimburse.approvals.sla_breached" })
         {
-            Assert.Contains(metric, text, StringComparison.Ordinal);
+            Assert.Contains(Bicep.Strings(main.Template), v => v.Contains($"name == \"{metric}\"", StringComparison.Ordinal));
+            Assert.Contains($"\"{metric}\";", telemetry, StringComparison.Ordinal);
         }
         Assert.NotNull(alerts["copy"]);
     }
