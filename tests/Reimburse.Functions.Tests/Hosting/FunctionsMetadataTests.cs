@@ -22,6 +22,7 @@ public sealed class FunctionsMetadataTests
         ["GetWorkflow"] = "http GET claims/{id}/workflow",
         ["ListApprovals"] = "http GET approvals",
         ["UseApprovalLink"] = "http GET,POST links/{token}",
+        ["ListReasonCodes"] = "http GET reason-codes",
         ["ListDelegations"] = "http GET me/delegations",
         ["CreateDelegation"] = "http POST me/delegations",
         ["RevokeDelegation"] = "http DELETE me/delegations/{id}",
