@@ -76,13 +76,14 @@ public static class ApprovalLinkPage
         form.Append("<form method=\"post\">");
         if (!approve)
         {
-            form.Append("<label for=\"reasonCode\">Reason / 原因</label><select id=\"reasonCode\" name=\"reasonCode\" required><option value=\"\"></option>");
+            form.Append("<label for=\"reasonCode\">Reason / 原因</label><select id=\"reasonCode\" name=\"reasonCode\">");
             foreach (var r in DecisionReasons.All)
             {
-                form.Append(CultureInfo.InvariantCulture, $"<option value=\"{Encode(r.Code)}\">{Encode(r.English)} / {Encode(r.Chinese)}</option>");
+                // "other" preselected: a hurried click must not label a claim as a duplicate or a fraud.
+                form.Append(CultureInfo.InvariantCulture, $"<option value=\"{Encode(r.Code)}\"{(r.Code == DecisionReasons.Other ? " selected" : "")}>{Encode(r.English)} / {Encode(r.Chinese)}</option>");
             }
             form.Append("</select>");
-            form.Append(CultureInfo.InvariantCulture, $"<label for=\"comment\">Reason (optional) / 原因（可選）</label><textarea id=\"comment\" name=\"comment\" maxlength=\"{MaxComment}\" rows=\"3\"></textarea>");
+            form.Append(CultureInfo.InvariantCulture, $"<label for=\"comment\">Comment (optional) / 備註（可選）</label><textarea id=\"comment\" name=\"comment\" maxlength=\"{MaxComment}\" rows=\"3\"></textarea>");
         }
         form.Append(CultureInfo.InvariantCulture, $"<button type=\"submit\" class=\"{(approve ? "approve" : "reject")}\">{(approve ? "Approve / 批准" : "Reject / 拒絕")}</button></form>");
         var expires = TimeZoneInfo.ConvertTime(link.ExpiresAt, HongKong).ToString("d MMM yyyy HH:mm", CultureInfo.InvariantCulture);
@@ -100,9 +101,14 @@ public static class ApprovalLinkPage
             comment = form["comment"].ToString().Trim() is { Length: > 0 } c ? c : null;
             reasonCode = form["reasonCode"].ToString().Trim() is { Length: > 0 } rc ? rc : null;
         }
+        // Like the comment, the reason may be left out of a one-click rejection: it is then "other", which labels nothing.
+        if (link.Decision != Decision.Approve)
+        {
+            reasonCode ??= DecisionReasons.Other;
+        }
         if (link.Decision != Decision.Approve && DecisionReasons.Find(reasonCode) is null)
         {
-            var message = $"Choose a reason: one of {DecisionReasons.CodeList}.";
+            var message = $"Unknown reason; choose one of {DecisionReasons.CodeList}.";
             return html
                 ? Page(400, "Choose a reason", "請選擇原因", $"<p>{Encode(message)}</p>")
                 : Problems.ValidationFailed(new Dictionary<string, string[]> { ["reasonCode"] = [message] }, "Fix the fields listed in 'errors' and try again.");

@@ -87,4 +87,32 @@ public sealed class DecisionReasonApiTests(AzuriteFixture azurite)
         var audited = Assert.Single(chain, e => e.Action == "claim.rejected");
         Assert.Equal("duplicate", JsonDocument.Parse(audited.Details).RootElement.GetProperty("reasonCode").GetString());
     }
+
+    [Fact]
+    public async Task OneClickReject_ReasonFromTheForm_RecordedUnknownRefusedMissingIsOther()
+    {
+        var ct = TestTimeout.Token();
+        await using var app = NewApp();
+        await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var (id, path) = await WorkflowApiTests.SubmitForLinkAsync(app, chan, 182m, "Reject", ct);
+        var browser = app.CreateClient();
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+
+        var page = await (await browser.GetAsync(path, ct)).Content.ReadAsStringAsync(ct);
+        var unknown = await browser.PostAsync(path, new FormUrlEncodedContent([new("reasonCode", "fraud"), new("comment", "x")]), ct);
+        var decided = await browser.PostAsync(path, new FormUrlEncodedContent([new("reasonCode", "personal-expense"), new("comment", "Family dinner")]), ct);
+
+        Assert.Contains("<option value=\"personal-expense\">Personal expense / 私人開支</option>", page);
+        Assert.Contains("<option value=\"other\" selected>", page);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, decided.StatusCode);
+        var workflow = await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "rejected", ct);
+        Assert.Equal("personal-expense", workflow.GetProperty("history").EnumerateArray().Single(h => h.GetProperty("action").GetString() == "claim.rejected").GetProperty("reasonCode").GetString());
+
+        var (second, secondPath) = await WorkflowApiTests.SubmitForLinkAsync(app, chan, 183m, "Reject", ct);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.PostAsync(secondPath, new FormUrlEncodedContent([]), ct)).StatusCode);
+        var other = await WorkflowTestKit.WaitForWorkflowAsync(chan, second, w => w.Status() == "rejected", ct);
+        Assert.Equal("other", other.GetProperty("history").EnumerateArray().Single(h => h.GetProperty("action").GetString() == "claim.rejected").GetProperty("reasonCode").GetString());
+    }
 }
