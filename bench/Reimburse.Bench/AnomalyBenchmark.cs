@@ -10,6 +10,7 @@ namespace Reimburse.Bench;
 /// in submission order (each claim against only the claims before it), compares with two
 /// baselines, measures single-core throughput and latency, training time, and sensitivity to the
 /// generator's seed and anomaly mix.
+/// Then the learned layer (ML.NET FastTree) beside it: label budgets, flipped labels, another seed/mix, speed, training time.
 /// Args: [--seed N] [--employees N] [--quick].
 /// </summary>
 public sealed class AnomalyBenchmark : IBenchmark
@@ -43,6 +44,7 @@ public sealed class AnomalyBenchmark : IBenchmark
 
         var run = Evaluate(history, seed, measureSpeed: true, cancellationToken);
         PrintMain(run);
+        AnomalyLearnedBenchmark.Run(history, seed, quick, cancellationToken);
 
         if (!quick)
         {

@@ -197,6 +197,13 @@ public static class ApprovalWorkflow
         {
             return Refuse(WorkflowErrorCode.CommentRequired, "Rejecting or returning a claim needs a comment for the claimant.");
         }
+        var reason = DecisionReasons.Find(input.ReasonCode);
+        if (input.Decision != Decision.Approve ? reason is null : input.ReasonCode is not null)
+        {
+            return Refuse(WorkflowErrorCode.ReasonCodeInvalid, input.Decision == Decision.Approve
+                ? "An approval takes no reason code."
+                : $"Rejecting or returning a claim needs a reason code, one of: {DecisionReasons.CodeList}.");
+        }
 
         var t = new Transition(state, now);
         var route = state.Route!;
@@ -227,14 +234,14 @@ public static class ApprovalWorkflow
             case Decision.Reject:
                 CancelAllTimers(t);
                 t.State = t.State with { Status = WorkflowStatus.Rejected };
-                t.Record("claim.rejected", input.Actor, onBehalfOf, comment, new() { ["slot"] = Str(slotIndex) });
-                t.Effects.Add(new Notify(ClaimParties(state), NotificationTemplates.ClaimRejected, With(t.Data(), "comment", comment!, "by", input.Actor)));
+                t.Record("claim.rejected", input.Actor, onBehalfOf, comment, new() { ["slot"] = Str(slotIndex), ["reasonCode"] = reason!.Code }, reasonCode: reason.Code);
+                t.Effects.Add(new Notify(ClaimParties(state), NotificationTemplates.ClaimRejected, WithReason(With(t.Data(), "comment", comment!, "by", input.Actor), reason)));
                 break;
             case Decision.Return:
                 CancelAllTimers(t);
                 t.State = t.State with { Status = WorkflowStatus.Returned };
-                t.Record("claim.returned", input.Actor, onBehalfOf, comment, new() { ["slot"] = Str(slotIndex) });
-                t.Effects.Add(new Notify(ClaimParties(state), NotificationTemplates.ClaimReturned, With(t.Data(), "comment", comment!, "by", input.Actor)));
+                t.Record("claim.returned", input.Actor, onBehalfOf, comment, new() { ["slot"] = Str(slotIndex), ["reasonCode"] = reason!.Code }, reasonCode: reason.Code);
+                t.Effects.Add(new Notify(ClaimParties(state), NotificationTemplates.ClaimReturned, WithReason(With(t.Data(), "comment", comment!, "by", input.Actor), reason)));
                 break;
         }
         return t.Commit();
@@ -466,6 +473,14 @@ public static class ApprovalWorkflow
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
+    private static Dictionary<string, string> WithReason(Dictionary<string, string> data, DecisionReason reason)
+    {
+        data["reasonCode"] = reason.Code;
+        data["reasonEn"] = reason.English;
+        data["reasonZh"] = reason.Chinese;
+        return data;
+    }
+
     private static Dictionary<string, string> With(Dictionary<string, string> data, string k1, string v1, string k2, string v2)
     {
         data[k1] = v1;
@@ -484,10 +499,10 @@ public static class ApprovalWorkflow
 
         public List<WorkflowEffect> Effects { get; } = [];
 
-        public void Record(string action, string? actor, string? onBehalfOf, string? detail, Dictionary<string, string> audit, int? stepIndex = -1)
+        public void Record(string action, string? actor, string? onBehalfOf, string? detail, Dictionary<string, string> audit, int? stepIndex = -1, string? reasonCode = null)
         {
             var step = stepIndex == -1 ? State.StepIndex : stepIndex;
-            _history.Add(new HistoryEntry(Now, action, actor, onBehalfOf, State.Round, step, detail));
+            _history.Add(new HistoryEntry(Now, action, actor, onBehalfOf, State.Round, step, detail, reasonCode));
             audit["round"] = Str(State.Round);
             if (step is { } s)
             {

@@ -27,7 +27,7 @@ public sealed record Submitted(string ClaimantId, string SubmitterId, Money Amou
 /// An approver decided. Round/StepIndex are what the approver saw (from a link or the pending list); when given
 /// and the claim has moved on, the decision is refused as <see cref="WorkflowErrorCode.StepAlreadyDecided"/>.
 /// </summary>
-public sealed record DecisionMade(string Actor, Decision Decision, string? Comment, int? Round = null, int? StepIndex = null) : WorkflowInput;
+public sealed record DecisionMade(string Actor, Decision Decision, string? Comment, int? Round = null, int? StepIndex = null, string? ReasonCode = null) : WorkflowInput;
 
 /// <summary>A timer scheduled by <see cref="ScheduleTimer"/> came due (possibly late, early or twice).</summary>
 public sealed record TimerFired(string TimerId, TimerKind Kind, int Round, int StepIndex, int EscalationLevel) : WorkflowInput;
@@ -114,6 +114,9 @@ public enum WorkflowErrorCode
     /// <summary>Reject and return need a comment for the claimant.</summary>
     CommentRequired,
 
+    /// <summary>Reject and return need a reason code from <see cref="DecisionReasons"/>; approve takes none.</summary>
+    ReasonCodeInvalid,
+
     /// <summary>The route in the input is unusable (no steps, empty slot, or the claimant/submitter in it).</summary>
     InvalidRoute,
 }
@@ -125,7 +128,7 @@ public sealed record WorkflowError(WorkflowErrorCode Code, string Message)
     public int HttpStatus => Code switch
     {
         WorkflowErrorCode.NotCurrentApprover or WorkflowErrorCode.SelfApprovalForbidden or WorkflowErrorCode.NotClaimant => 403,
-        WorkflowErrorCode.CommentRequired or WorkflowErrorCode.InvalidRoute => 400,
+        WorkflowErrorCode.CommentRequired or WorkflowErrorCode.ReasonCodeInvalid or WorkflowErrorCode.InvalidRoute => 400,
         WorkflowErrorCode.NotStarted => 404,
         _ => 409,
     };

@@ -8,7 +8,8 @@ public sealed record Signature(string Actor, string? OnBehalfOf, DateTimeOffset 
 public sealed record ArmedTimer(string Id, TimerKind Kind, DateTimeOffset DueAt, int Round, int StepIndex, int EscalationLevel);
 
 /// <summary>One line of the claim's workflow history.</summary>
-public sealed record HistoryEntry(DateTimeOffset At, string Action, string? Actor, string? OnBehalfOf, int Round, int? StepIndex, string? Detail);
+/// <param name="ReasonCode">The <see cref="DecisionReasons"/> code of a rejection or return.</param>
+public sealed record HistoryEntry(DateTimeOffset At, string Action, string? Actor, string? OnBehalfOf, int Round, int? StepIndex, string? Detail, string? ReasonCode = null);
 
 /// <summary>
 /// The stored state of one claim's approval workflow. Serialise it with <see cref="ApprovalJson.Options"/>.

@@ -195,6 +195,12 @@ public sealed record RiskPolicy
     /// <summary>Receipt total differing from the claim by more than this fraction (and HK$10) is a mismatch.</summary>
     public decimal ReceiptMismatchFraction { get; init; } = 0.05m;
 
+    /// <summary>Chinese names of categories by id, for the Chinese reasons (an id without one is shown as is).</summary>
+    public IReadOnlyDictionary<string, string> CategoryNamesZh { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The category's Chinese name (e.g. 客戶應酬 for client-entertainment), else its id.</summary>
+    public string CategoryZh(string categoryId) => CategoryNamesZh.GetValueOrDefault(categoryId) ?? categoryId;
+
     private Dictionary<string, ApprovedVendor>? _vendorIndex;
 
     /// <summary>Allow-list entry whose English or Chinese name matches the merchant key, or null.</summary>
@@ -234,5 +240,6 @@ public sealed record RiskPolicy
         CategoryLimitsHkd = company.Categories.ToDictionary(c => c.Id, c => c.Limit, StringComparer.Ordinal),
         ApprovedVendors = company.Vendors.Select(v => new ApprovedVendor(v.Name, v.NameZh, v.Categories)).ToList(),
         BudgetsHkd = company.Budgets.ToDictionary(b => (b.Department, b.Category), b => b.Amount),
+        CategoryNamesZh = company.Categories.Where(c => !string.IsNullOrWhiteSpace(c.NameZh)).ToDictionary(c => c.Id, c => c.NameZh!, StringComparer.Ordinal),
     };
 }

@@ -20,6 +20,9 @@ public static class RiskReasonCodes
     public const string LateSubmission = "LateSubmission";
     public const string RoundAmount = "RoundAmount";
     public const string UnusualPattern = "UnusualPattern";
+
+    /// <summary>The learned layer's reason: what weighed most in a model trained on finance's decisions.</summary>
+    public const string LearnedFromDecisions = "LearnedFromDecisions";
 }
 
 /// <summary>One rule that fired: its code, its weight in the combined score, and the wording.</summary>
@@ -273,7 +276,7 @@ public static class RiskRules
         }
         return new RuleHit(RiskReasonCodes.CategoryLimitExceeded, CategoryLimitWeight, false,
             $"{Hkd(claim.AmountHkd)} is over the {claim.Category} limit of {Hkd(limit)} per claim.",
-            $"{Hkd(claim.AmountHkd)} 超出「{claim.Category}」類別每項申請 {Hkd(limit)} 的上限。", []);
+            $"{Hkd(claim.AmountHkd)} 超出「{policy.CategoryZh(claim.Category)}」類別每項申請 {Hkd(limit)} 的上限。", []);
     }
 
     /// <summary>This claim takes the department's spending in the category over its budget for the year.</summary>
@@ -295,7 +298,7 @@ public static class RiskRules
         }
         return new RuleHit(RiskReasonCodes.OverBudget, OverBudgetWeight, false,
             $"{claim.Department} has spent {Hkd(spent)} of its {Hkd(budget)} {claim.Category} budget this year; this claim takes it over.",
-            $"{claim.Department} 部門本年度「{claim.Category}」預算為 {Hkd(budget)}，已使用 {Hkd(spent)}，本申請將超出預算。", []);
+            $"{claim.Department} 部門本年度「{policy.CategoryZh(claim.Category)}」預算為 {Hkd(budget)}，已使用 {Hkd(spent)}，本申請將超出預算。", []);
     }
 
     /// <summary>Merchant is not on the allow-list (or not for this category) and the amount is one the allow-list covers.</summary>
@@ -316,7 +319,7 @@ public static class RiskRules
         {
             return new RuleHit(RiskReasonCodes.VendorNotApproved, VendorWeight, false,
                 $"{vendor.Name} is approved only for {string.Join(", ", vendor.Categories)}, not {claim.Category}.",
-                $"{vendor.NameZh ?? vendor.Name} 只核准用於「{string.Join("、", vendor.Categories)}」，不包括「{claim.Category}」。", []);
+                $"{vendor.NameZh ?? vendor.Name} 只核准用於「{string.Join("、", vendor.Categories.Select(policy.CategoryZh))}」，不包括「{policy.CategoryZh(claim.Category)}」。", []);
         }
         return null;
     }

@@ -11,8 +11,9 @@ using Azure.Data.Tables;
 
 namespace Reimburse.Functions.Approvals;
 
-/// <summary>Body of POST /api/claims/{id}/decisions. Round and step (optional) pin the step the approver saw.</summary>
-public sealed record DecisionRequest(string? Decision, string? Comment, int? Round = null, int? Step = null);
+/// <summary>Body of POST /api/claims/{id}/decisions. Round and step (optional) pin the step the approver saw. ReasonCode
+/// (one of GET /api/reason-codes) is required to reject or return and refused with approve.</summary>
+public sealed record DecisionRequest(string? Decision, string? Comment, int? Round = null, int? Step = null, string? ReasonCode = null);
 
 /// <summary>Body of POST /api/claims/{id}/withdraw.</summary>
 public sealed record WithdrawRequest(string? Reason);
@@ -35,6 +36,7 @@ public static class ApprovalEndpoints
         claims.MapPost("/{id}/decisions", Decide).WithName("DecideClaim");
         claims.MapPost("/{id}/withdraw", Withdraw).WithName("WithdrawClaim");
         claims.MapGet("/{id}/workflow", Status).WithName("GetWorkflow");
+        app.MapGet("/api/reason-codes", () => TypedResults.Ok(new { items = DecisionReasons.All })).RequireAuthorization().WithName("ListReasonCodes");
         app.MapGet("/api/approvals", ListPending).RequireAuthorization().WithName("ListApprovals");
         // The signed token is the credential: one click from a notification, no sign-in. GET shows a confirmation page and
         // changes nothing (link scanners); POST decides.
@@ -68,11 +70,25 @@ public static class ApprovalEndpoints
         {
             errors["comment"] = ["A comment for the claimant is required to reject or return a claim."];
         }
+        if (errors.ContainsKey("decision"))
+        {
+            // Nothing to check the reason code against.
+        }
+        else if (decision == Decision.Approve && request.ReasonCode is not null)
+        {
+            errors["reasonCode"] = ["reasonCode is only for reject and return; leave it out to approve."];
+        }
+        else if (decision != Decision.Approve && DecisionReasons.Find(request.ReasonCode) is null)
+        {
+            errors["reasonCode"] = [request.ReasonCode is null
+                ? $"A reasonCode is required to reject or return a claim, one of: {DecisionReasons.CodeList} (GET /api/reason-codes)."
+                : $"Unknown reasonCode; use one of: {DecisionReasons.CodeList} (GET /api/reason-codes)."];
+        }
         if (errors.Count > 0)
         {
             return Problems.ValidationFailed(errors, "Fix the fields listed in 'errors' and try again.");
         }
-        var result = await commands.ApplyAsync(client, id, new DecisionMade(caller.Id, decision, request.Comment, request.Round, request.Step),
+        var result = await commands.ApplyAsync(client, id, new DecisionMade(caller.Id, decision, request.Comment, request.Round, request.Step, request.ReasonCode),
             caller.PrimaryRole, caller.SourceIp, cancellationToken: cancellationToken);
         return Answer(id, result);
     }

@@ -23,6 +23,10 @@ public sealed class ApprovalFunctions(ApiPipeline api)
     public Task<IResult> ListApprovals([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals")] HttpRequest req) =>
         api.RunAsync(req, "ListApprovals");
 
+    [Function("ListReasonCodes")]
+    public Task<IResult> ListReasonCodes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reason-codes")] HttpRequest req) =>
+        api.RunAsync(req, "ListReasonCodes");
+
     [Function("UseApprovalLink")]
     public Task<IResult> UseApprovalLink([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "links/{token}")] HttpRequest req, string token) =>
         api.RunAsync(req, "UseApprovalLink", ("token", token));

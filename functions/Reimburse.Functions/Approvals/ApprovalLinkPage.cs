@@ -76,7 +76,14 @@ public static class ApprovalLinkPage
         form.Append("<form method=\"post\">");
         if (!approve)
         {
-            form.Append(CultureInfo.InvariantCulture, $"<label for=\"comment\">Reason (optional) / 原因（可選）</label><textarea id=\"comment\" name=\"comment\" maxlength=\"{MaxComment}\" rows=\"3\"></textarea>");
+            form.Append("<label for=\"reasonCode\">Reason / 原因</label><select id=\"reasonCode\" name=\"reasonCode\">");
+            foreach (var r in DecisionReasons.All)
+            {
+                // "other" preselected: a hurried click must not label a claim as a duplicate or a fraud.
+                form.Append(CultureInfo.InvariantCulture, $"<option value=\"{Encode(r.Code)}\"{(r.Code == DecisionReasons.Other ? " selected" : "")}>{Encode(r.English)} / {Encode(r.Chinese)}</option>");
+            }
+            form.Append("</select>");
+            form.Append(CultureInfo.InvariantCulture, $"<label for=\"comment\">Comment (optional) / 備註（可選）</label><textarea id=\"comment\" name=\"comment\" maxlength=\"{MaxComment}\" rows=\"3\"></textarea>");
         }
         form.Append(CultureInfo.InvariantCulture, $"<button type=\"submit\" class=\"{(approve ? "approve" : "reject")}\">{(approve ? "Approve / 批准" : "Reject / 拒絕")}</button></form>");
         var expires = TimeZoneInfo.ConvertTime(link.ExpiresAt, HongKong).ToString("d MMM yyyy HH:mm", CultureInfo.InvariantCulture);
@@ -87,10 +94,24 @@ public static class ApprovalLinkPage
     private static async Task<IResult> DecideAsync(ApprovalLink link, User user, HttpContext http, bool html, ApprovalCommands commands, DurableTaskClient client, IdentityOptions identity, CancellationToken cancellationToken)
     {
         string? comment = null;
+        string? reasonCode = null;
         if (http.Request.HasFormContentType)
         {
             var form = await http.Request.ReadFormAsync(cancellationToken);
             comment = form["comment"].ToString().Trim() is { Length: > 0 } c ? c : null;
+            reasonCode = form["reasonCode"].ToString().Trim() is { Length: > 0 } rc ? rc : null;
+        }
+        // Like the comment, the reason may be left out of a one-click rejection: it is then "other", which labels nothing.
+        if (link.Decision != Decision.Approve)
+        {
+            reasonCode ??= DecisionReasons.Other;
+        }
+        if (link.Decision != Decision.Approve && DecisionReasons.Find(reasonCode) is null)
+        {
+            var message = $"Unknown reason; choose one of {DecisionReasons.CodeList}.";
+            return html
+                ? Page(400, "Choose a reason", "請選擇原因", $"<p>{Encode(message)}</p>")
+                : Problems.ValidationFailed(new Dictionary<string, string[]> { ["reasonCode"] = [message] }, "Fix the fields listed in 'errors' and try again.");
         }
         if (comment is { Length: > MaxComment })
         {
@@ -103,7 +124,7 @@ public static class ApprovalLinkPage
             comment ??= DefaultRejectComment;
         }
         var caller = new Caller(user, Caller.ClientIp(http, identity));
-        var result = await commands.ApplyAsync(client, link.ClaimId, new DecisionMade(link.UserId, link.Decision, comment, link.Round, link.Step),
+        var result = await commands.ApplyAsync(client, link.ClaimId, new DecisionMade(link.UserId, link.Decision, comment, link.Round, link.Step, link.Decision == Decision.Approve ? null : reasonCode),
             caller.PrimaryRole, caller.SourceIp,
             // Single use: this row is added in the decision batch, so a second use of the link cannot commit.
             () => new TableEntity(link.ClaimId, WorkflowRows.LinkPrefix + link.Nonce) { ["UserId"] = link.UserId, ["Decision"] = link.Decision.ToString() },
@@ -180,7 +201,7 @@ public static class ApprovalLinkPage
             body{font-family:system-ui,"Noto Sans CJK TC",sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
             h1{font-size:1.4rem;margin-bottom:.2rem} h2{font-size:1.1rem;font-weight:normal;margin-top:0;color:#555}
             table{border-collapse:collapse;width:100%;margin:1rem 0} th{text-align:left;padding:.3rem .8rem .3rem 0;color:#555;font-weight:normal;vertical-align:top;width:40%} td{padding:.3rem 0}
-            textarea{width:100%;margin:.3rem 0 1rem} button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;color:#fff;cursor:pointer}
+            textarea,select{display:block;width:100%;margin:.3rem 0 1rem} button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;color:#fff;cursor:pointer}
             .approve{background:#1a7f37} .reject{background:#b42318} .note{color:#666;font-size:.9rem}
             </style></head>
             <body><h1>{{Encode(title)}}</h1><h2>{{Encode(titleZh)}}</h2>{{body}}</body></html>

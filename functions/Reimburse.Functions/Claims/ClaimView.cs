@@ -36,9 +36,13 @@ public sealed record ClaimView(
     /// <summary>Fields the system filled from the receipt (drafts from dropped files).</summary>
     public IReadOnlyList<string>? AutofilledFields { get; init; }
 
+    /// <summary>The latest rejection or return: its reason code (with both labels), the comment, who and when.</summary>
+    public DecisionReasonView? DecisionReason { get; init; }
+
     /// <summary>The claim with what later stages recorded on it (risk, receipt readings, workflow).</summary>
     public static ClaimView From(StoredClaim stored) => From(stored.Claim) with
     {
+        DecisionReason = DecisionReasonView.Latest(Reimburse.Functions.Approvals.WorkflowRows.ReadState(stored)),
         Risk = Reimburse.Functions.Risk.RiskStep.ViewOf(stored.Raw),
         ReceiptReadings = Reimburse.Functions.Receipts.ReceiptUnderstanding.ReadingsOf(stored.Raw),
         Findings = Reimburse.Functions.Receipts.ReceiptUnderstanding.FindingsOf(stored.Raw),
@@ -56,6 +60,24 @@ public sealed record ClaimView(
             ["self"] = $"/api/claims/{c.Id}",
             ["submit"] = $"/api/claims/{c.Id}/submit",
         });
+}
+
+/// <summary>Why a claim was rejected or returned, from the fixed list (<see cref="Reimburse.Core.Approvals.DecisionReasons"/>).</summary>
+public sealed record DecisionReasonView(string Action, string Code, string English, string Chinese, string? Comment, string? By, DateTimeOffset At)
+{
+    /// <summary>The latest claim.rejected / claim.returned history entry that carries a reason code, if any.</summary>
+    public static DecisionReasonView? Latest(Reimburse.Core.Approvals.WorkflowState state)
+    {
+        for (var i = state.History.Count - 1; i >= 0; i--)
+        {
+            var h = state.History[i];
+            if (h.Action is "claim.rejected" or "claim.returned" && Reimburse.Core.Approvals.DecisionReasons.Find(h.ReasonCode) is { } r)
+            {
+                return new DecisionReasonView(h.Action, r.Code, r.English, r.Chinese, h.Detail, h.Actor, h.At);
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>A receipt attached to a claim.</summary>

@@ -30,12 +30,12 @@ public static partial class NotificationRenderer
             "報銷申請 {claimId}（{amount}）已獲全部批准，將安排付款。"),
         [NotificationTemplates.ClaimRejected] = new(
             "Claim {claimId} rejected", "報銷申請 {claimId} 被拒絕",
-            "Claim {claimId} for {amount} was rejected by {by}. Comment: {comment}",
-            "報銷申請 {claimId}（{amount}）被 {by} 拒絕。備註：{comment}"),
+            "Claim {claimId} for {amount} was rejected by {by}. Reason: {reasonEn}. Comment: {comment}",
+            "報銷申請 {claimId}（{amount}）被 {by} 拒絕。原因：{reasonZh}。備註：{comment}"),
         [NotificationTemplates.ClaimReturned] = new(
             "Claim {claimId} returned for changes", "報銷申請 {claimId} 已退回修改",
-            "Claim {claimId} for {amount} was returned by {by} for changes. Comment: {comment}. Edit and resubmit it.",
-            "報銷申請 {claimId}（{amount}）被 {by} 退回修改。備註：{comment}。請修改後重新提交。"),
+            "Claim {claimId} for {amount} was returned by {by} for changes. Reason: {reasonEn}. Comment: {comment}. Edit and resubmit it.",
+            "報銷申請 {claimId}（{amount}）被 {by} 退回修改。原因：{reasonZh}。備註：{comment}。請修改後重新提交。"),
         [NotificationTemplates.ClaimWithdrawn] = new(
             "Claim {claimId} withdrawn", "報銷申請 {claimId} 已撤回",
             "Claim {claimId} for {amount} was withdrawn by the claimant; no action is needed.",

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reimburse.Core.Claims;
 using Reimburse.Core.Company;
 using Reimburse.Core.Risk;
+using Reimburse.Core.Risk.Learned;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Company;
 using Reimburse.Functions.Hosting;
@@ -37,11 +38,45 @@ public static class RiskHosting
     public static void MapRiskEndpoints(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/admin/risk-model").RequireAuthorization(p => p.RequireRole("admin"));
-        admin.MapGet("/", async (RiskModelStore store, CompanyProvider companies, CancellationToken ct) =>
+        admin.MapGet("/", async (RiskModelStore store, RiskScoringService risk, CompanyProvider companies, CancellationToken ct) =>
         {
             var pointer = await store.GetActiveAsync(companies.CompanyId, ct);
-            return pointer is null ? Problems.NotFoundResult("active risk model") : TypedResults.Ok(pointer);
+            // The forest's pointer as before, plus which model actually scores (learned layer or rules + forest) and why.
+            return pointer is null
+                ? Problems.NotFoundResult("active risk model")
+                : TypedResults.Ok(new { pointer.ActiveVersion, pointer.ActivatedAt, pointer.PreviousVersions, learned = await risk.LearnedStatusAsync(companies.CompanyId, ct) });
         }).WithName("GetRiskModel");
+        admin.MapPost("/learned/train", async (RiskScoringService risk, CompanyProvider companies, CancellationToken ct) =>
+        {
+            var company = await companies.GetAsync(ct);
+            return TypedResults.Ok(await risk.TrainLearnedAsync(company.Id, RiskPolicy.FromDirectory(company, RiskStep.ApprovalThresholdsHkd), ct));
+        }).WithName("TrainLearnedRiskModel");
+        admin.MapPost("/learned/activate", async (RiskScoringService risk, CompanyProvider companies, string? version, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(version))
+            {
+                return Problems.ValidationFailed(new Dictionary<string, string[]> { ["version"] = ["version (a stored learned model version) is required."] });
+            }
+            try
+            {
+                return Results.Ok(await risk.ActivateLearnedAsync(companies.CompanyId, version, rollback: false, ct));
+            }
+            catch (Exception ex) when (ex is RiskModelVersionException or ArgumentException)
+            {
+                return Problems.Problem(409, Problems.Conflict, "Cannot activate", ex.Message);
+            }
+        }).WithName("ActivateLearnedRiskModel");
+        admin.MapPost("/learned/rollback", async (RiskScoringService risk, CompanyProvider companies, string? toVersion, CancellationToken ct) =>
+        {
+            try
+            {
+                return Results.Ok(await risk.ActivateLearnedAsync(companies.CompanyId, toVersion, rollback: true, ct));
+            }
+            catch (Exception ex) when (ex is RiskModelVersionException or ArgumentException)
+            {
+                return Problems.Problem(409, Problems.Conflict, "Cannot roll back", ex.Message);
+            }
+        }).WithName("RollbackLearnedRiskModel");
         admin.MapPost("/train", async (RiskScoringService risk, CompanyProvider companies, CancellationToken ct) =>
         {
             var company = await companies.GetAsync(ct);
@@ -99,9 +134,15 @@ public sealed partial class RiskHistoryLoader(ReimburseStorage storage, RiskScor
     {
         var company = await companies.GetAsync(cancellationToken);
         var history = risk.History(company.Id);
+        var labels = risk.Labels(company.Id);
         var batch = new List<ClaimFacts>();
         await foreach (var row in storage.Claims.QueryAsync<TableEntity>("RowKey eq 'claim'", cancellationToken: cancellationToken))
         {
+            // Labels for the learned layer: only approvers' and finance's final decisions (approved, or rejected for a risk reason).
+            if (RiskLabels.FromWorkflow(Approvals.WorkflowRows.ReadState(row.PartitionKey, row)) is { } label)
+            {
+                labels[label.ClaimId] = label.IsAnomaly;
+            }
             if (row.GetString(RiskStep.RiskFactsProperty) is { Length: > 0 } json)
             {
                 batch.Add(JsonSerializer.Deserialize<ClaimFacts>(json, RiskStep.Json)!);
@@ -127,7 +168,7 @@ public sealed partial class RiskHistoryLoader(ReimburseStorage storage, RiskScor
 
 /// <summary>Weekly retraining (Sunday 03:00 UTC = 11:00 Hong Kong, outside office hours): train on the company's own
 /// history (synthetic while it has too little), store the new version with its metadata, activate it.</summary>
-public sealed class RiskModelTrainingTimer(RiskScoringService risk, CompanyProvider companies) : ITimerHandler
+public sealed class RiskModelTrainingTimer(RiskScoringService risk, RiskHistoryLoader loader, CompanyProvider companies) : ITimerHandler
 {
     public string FunctionName => "RiskModelTraining";
     public string Schedule => "0 0 3 * * 0";
@@ -135,6 +176,8 @@ public sealed class RiskModelTrainingTimer(RiskScoringService risk, CompanyProvi
     public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken = default)
     {
         var company = await companies.GetAsync(cancellationToken);
+        // Fresh claims and labels (decisions made since the last load) before training both layers.
+        await loader.LoadAsync(cancellationToken);
         await risk.RetrainAsync(company.Id, RiskPolicy.FromDirectory(company, RiskStep.ApprovalThresholdsHkd), cancellationToken);
     }
 }

@@ -18,6 +18,9 @@ public sealed partial class RiskModelStore(BlobContainerClient container, TimePr
     private static BlobHttpHeaders Json => new() { ContentType = "application/json" };
     private static readonly JsonSerializerOptions MetadataJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
+    /// <summary>The container, shared with <see cref="Learned.LearnedModelStore"/>.</summary>
+    internal BlobContainerClient Container => container;
+
     public static string ModelBlob(string companyId, string version) => $"{CheckId(companyId)}/versions/{CheckId(version)}/model.json";
     public static string MetadataBlob(string companyId, string version) => $"{CheckId(companyId)}/versions/{CheckId(version)}/metadata.json";
     public static string ActiveBlob(string companyId) => $"{CheckId(companyId)}/active.json";

@@ -31,6 +31,9 @@ public sealed class RiskScoringOptions
     /// <summary>How long a loaded model is used before the active pointer is read again.</summary>
     public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The learned layer trained on finance's decisions (section "Reimburse:Risk:Learned").</summary>
+    public Learned.LearnedRiskOptions Learned { get; set; } = new();
+
     /// <summary>Validation for ValidateOnStart: every problem at once.</summary>
     public IEnumerable<string> Problems()
     {
@@ -49,6 +52,18 @@ public sealed class RiskScoringOptions
         if (SyntheticEmployees < 4 || SyntheticMonths < 1)
         {
             yield return "Reimburse:Risk:SyntheticEmployees must be ≥ 4 and SyntheticMonths ≥ 1.";
+        }
+        if (Learned.MinLabelledAnomalies < 2 || Learned.MinLabelledClaims < 10)
+        {
+            yield return "Reimburse:Risk:Learned:MinLabelledAnomalies must be ≥ 2 and MinLabelledClaims ≥ 10.";
+        }
+        if (Learned.HoldoutFraction is <= 0 or > 0.5)
+        {
+            yield return "Reimburse:Risk:Learned:HoldoutFraction must be in (0, 0.5].";
+        }
+        if (Learned.Trees < 1 || Learned.Leaves < 2 || Learned.MinExamplesPerLeaf < 1 || Learned.LearningRate is <= 0 or > 1)
+        {
+            yield return "Reimburse:Risk:Learned: Trees ≥ 1, Leaves ≥ 2, MinExamplesPerLeaf ≥ 1, LearningRate in (0, 1].";
         }
         if (ModelRefreshInterval <= TimeSpan.Zero)
         {

@@ -26,6 +26,8 @@ public static class RiskScoringServiceCollectionExtensions
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<RiskScoringOptions>>().Value.ContainerName),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RiskModelStore>>()));
+        services.TryAddSingleton(sp => new Learned.LearnedModelStore(sp.GetRequiredService<RiskModelStore>().Container,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Learned.LearnedModelStore>>()));
         services.TryAddSingleton<RiskModelTrainer>();
         services.TryAddSingleton<RiskScoringService>();
         return services;

@@ -176,7 +176,7 @@ public sealed class ApprovalWorkflowTests
     {
         var driver = Demo();
 
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Reject, "Not a client meeting"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Reject, "Not a client meeting", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowStatus.Rejected, driver.State.Status);
         Assert.Empty(driver.State.Timers);
@@ -192,7 +192,7 @@ public sealed class ApprovalWorkflowTests
         driver.Approve("head-ho");
         driver.Approve("fin-lam");
 
-        driver.Accept(new DecisionMade("fin-cheung", Decision.Reject, "Over the entertainment budget"));
+        driver.Accept(new DecisionMade("fin-cheung", Decision.Reject, "Over the entertainment budget", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowStatus.Rejected, driver.State.Status);
         Assert.Empty(driver.Effects.OfType<PostToLedger>());
@@ -203,14 +203,14 @@ public sealed class ApprovalWorkflowTests
     {
         var driver = Demo();
 
-        Assert.Equal(WorkflowErrorCode.CommentRequired, driver.Refuse(new DecisionMade("mgr-wong", Decision.Reject, "  ")));
+        Assert.Equal(WorkflowErrorCode.CommentRequired, driver.Refuse(new DecisionMade("mgr-wong", Decision.Reject, "  ", ReasonCode: DecisionReasons.Other)));
     }
 
     [Fact]
     public void Decide_AfterRejection_RefusedClaimFinal()
     {
         var driver = Demo();
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Reject, "No"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Reject, "No", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowErrorCode.ClaimFinal, driver.Refuse(new DecisionMade("mgr-wong", Decision.Approve, null)));
     }
@@ -221,7 +221,7 @@ public sealed class ApprovalWorkflowTests
         var driver = Demo();
         driver.Approve("mgr-wong");
 
-        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Attach the guest list"));
+        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Attach the guest list", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowStatus.Returned, driver.State.Status);
         Assert.Equal("Attach the guest list", Assert.Single(driver.Notifications(NotificationTemplates.ClaimReturned)).Data["comment"]);
@@ -231,7 +231,7 @@ public sealed class ApprovalWorkflowTests
     public void Decide_WhileReturned_RefusedStepAlreadyDecided()
     {
         var driver = Demo();
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Fix the date"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Fix the date", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowErrorCode.StepAlreadyDecided, driver.Refuse(new DecisionMade("mgr-wong", Decision.Approve, null)));
     }
@@ -241,7 +241,7 @@ public sealed class ApprovalWorkflowTests
     {
         var driver = Demo();
         driver.Approve("mgr-wong");
-        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Split the bill"));
+        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Split the bill", ReasonCode: DecisionReasons.Other));
         driver.Now = driver.Now.AddHours(1);
 
         var fresh = Plan("emp-chan", 900m, "client-entertainment", driver.Now);
@@ -257,7 +257,7 @@ public sealed class ApprovalWorkflowTests
     {
         var driver = Demo();
         driver.Approve("mgr-wong");
-        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Split the bill"));
+        driver.Accept(new DecisionMade("head-ho", Decision.Return, "Split the bill", ReasonCode: DecisionReasons.Other));
         driver.Accept(new Resubmitted("emp-chan", Money.Hkd(6200), Plan("emp-chan", 6200m, "client-entertainment", driver.Now), null));
 
         Assert.Equal(WorkflowErrorCode.NotCurrentApprover, driver.Refuse(new DecisionMade("head-ho", Decision.Approve, null)));
@@ -267,7 +267,7 @@ public sealed class ApprovalWorkflowTests
     public void Resubmit_OldRoundLinkAfterResubmission_RefusedStepAlreadyDecided()
     {
         var driver = Demo();
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing", ReasonCode: DecisionReasons.Other));
         driver.Accept(new Resubmitted("emp-chan", Money.Hkd(6200), Plan("emp-chan", 6200m, "client-entertainment", driver.Now), null));
 
         Assert.Equal(WorkflowErrorCode.StepAlreadyDecided, driver.Refuse(new DecisionMade("mgr-wong", Decision.Approve, null, Round: 1, StepIndex: 0)));
@@ -285,7 +285,7 @@ public sealed class ApprovalWorkflowTests
     public void Resubmit_BySomeoneElse_RefusedNotClaimant()
     {
         var driver = Demo();
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(WorkflowErrorCode.NotClaimant, driver.Refuse(new Resubmitted("emp-tam", Money.Hkd(6200), driver.State.Route!, null)));
     }
@@ -576,7 +576,7 @@ public sealed class ApprovalWorkflowTests
     {
         var driver = Demo();
         var reminder = driver.State.Timers.Single(t => t.Kind == TimerKind.Reminder);
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing", ReasonCode: DecisionReasons.Other));
         driver.Accept(new Resubmitted("emp-chan", Money.Hkd(6200), Plan("emp-chan", 6200m, "client-entertainment", driver.Now), null));
         driver.Now = reminder.DueAt;
 

@@ -94,7 +94,7 @@ public sealed class WorkflowStatusTests
     public void Status_Returned_IsSuspended()
     {
         var driver = Demo();
-        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing"));
+        driver.Accept(new DecisionMade("mgr-wong", Decision.Return, "Receipt missing", ReasonCode: DecisionReasons.Other));
 
         Assert.Equal(RuntimeStatus.Suspended, ApprovalWorkflow.Status(driver.State, driver.Now, driver.Context).RuntimeStatus);
     }

@@ -97,6 +97,10 @@ public static class WorkflowTestKit
     public static Task<HttpResponseMessage> DecideAsync(HttpClient client, string id, string decision, string? comment = null, int? round = null, int? step = null, CancellationToken cancellationToken = default) =>
         client.PostAsJsonAsync($"/api/claims/{id}/decisions", new { decision, comment, round, step }, cancellationToken);
 
+    /// <summary>Reject or return with a reason code from GET /api/reason-codes.</summary>
+    public static Task<HttpResponseMessage> DecideWithReasonAsync(HttpClient client, string id, string decision, string comment, string reasonCode, int? round = null, int? step = null, CancellationToken cancellationToken = default) =>
+        client.PostAsJsonAsync($"/api/claims/{id}/decisions", new { decision, comment, reasonCode, round, step }, cancellationToken);
+
     /// <summary>A scripted approver: approves every claim in their pending list until cancelled. Survives app restarts
     /// (the base address comes from <paramref name="clientFor"/>, asked again after a connection failure).</summary>
     public static async Task ApproveForeverAsync(Func<Task<HttpClient>> clientFor, CancellationToken stop)

@@ -112,7 +112,7 @@ public sealed class AcceptedInputRecoveryTests(AzuriteFixture azurite)
         var id = await WorkflowTestKit.SubmitAsync(chan, 142m, cancellationToken: ct);
         await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "pending", ct);
         var wong = await app.ClientForAsync("mgr-wong", ct);
-        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideAsync(wong, id, "return", "Attach the receipt", 1, 0, ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await WorkflowTestKit.DecideWithReasonAsync(wong, id, "return", "Attach the receipt", "receipt-missing-or-altered", 1, 0, ct)).StatusCode);
         await chan.WaitForStatusAsync(id, "Returned", ct);
 
         // The resubmission's first half (the claim is Submitted again, audited), then the process dies: no event.

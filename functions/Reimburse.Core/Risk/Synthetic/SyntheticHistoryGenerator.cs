@@ -29,6 +29,10 @@ public static class SyntheticHistoryGenerator
         {
             ["meals"] = 500m, ["transport"] = 800m, ["travel"] = 30000m, ["office-supplies"] = 3000m, ["client-entertainment"] = 10000m, ["training"] = 20000m,
         },
+        CategoryNamesZh = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["meals"] = "膳食", ["transport"] = "交通", ["travel"] = "差旅", ["office-supplies"] = "辦公用品", ["client-entertainment"] = "客戶應酬", ["training"] = "培訓",
+        },
         ApprovedVendors =
         [
             new("Tsui Wah Restaurant", "翠華餐廳", ["meals", "client-entertainment"]),
