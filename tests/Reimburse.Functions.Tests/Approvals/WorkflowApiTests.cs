@@ -167,8 +167,17 @@ public sealed class WorkflowApiTests(AzuriteFixture azurite)
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
         // The orchestration applies the accepted decision after the 202.
         await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.Status() == "approved", ct);
+        // The audit entries are written by the orchestration's activities, which may trail the status under load:
+        // wait until the claim's approval is audited, then a little longer so that any duplicate would show.
+        var store = app.Services.GetRequiredService<ClaimStore>();
+        var chain = await store.ReadAuditAsync(id, ct);
+        for (var waited = 0; waited < 30_000 && !chain.Any(e => e.Action == "claim.approved"); waited += 200)
+        {
+            await Task.Delay(200, ct);
+            chain = await store.ReadAuditAsync(id, ct);
+        }
         await Task.Delay(500, ct);
-        var chain = await app.Services.GetRequiredService<ClaimStore>().ReadAuditAsync(id, ct);
+        chain = await store.ReadAuditAsync(id, ct);
         Assert.Equal(2, chain.Count(e => e.Action == "step.approved"));
         Assert.Single(chain, e => e.Action == "claim.approved");
     }
