@@ -107,6 +107,7 @@ public static class ReimburseServices
         app.MapKpis();
         app.MapPics();
         app.MapMyDataExport();
+        OpenApi.OpenApiEndpoints.MapOpenApiEndpoints(app);
         return app;
     }
 
