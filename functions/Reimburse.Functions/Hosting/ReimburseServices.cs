@@ -71,6 +71,7 @@ public static class ReimburseServices
             .AddScheme<AuthenticationSchemeOptions, ReimburseAuthenticationHandler>(ReimburseAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddProblemDetails();
+        services.AddAntiforgery(o => o.HeaderName = Claims.ClaimForm.TokenHeader);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
@@ -100,6 +101,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.MapGet("/api/forms/token", ClaimForm.Token).RequireAuthorization().WithName("FormToken");
         app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
         app.MapWorkflowEndpoints();

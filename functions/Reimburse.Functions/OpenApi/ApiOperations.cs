@@ -94,10 +94,19 @@ public static class ApiOperations
                 new(202, "Accepted: the claim is stored and its workflow started. `Location` is the claim.", "已接受：申請已儲存，審批流程已開始。",
                     typeof(ClaimAccepted), Example: AcceptedExample),
                 new(202, "The same, as a small bilingual page for a browser form (`Accept: text/html`).", "瀏覽器表單的雙語結果頁面。", ContentType: "text/html"),
+                new(400, "Invalid fields, all listed; a browser form gets them as a page.", "欄位無效（全部列出）；瀏覽器表單會收到頁面。", ContentType: "text/html"),
+                new(403, "Not allowed, or a cross-site form post without a token.", "不獲准，或跨站表單未附 token。"),
                 new(413, "A receipt or the body is too large.", "收據或請求過大。"),
                 new(415, "Unsupported content type or receipt file type.", "不支援的內容類型或收據檔案類型。"),
                 new(422, "The Idempotency-Key was already used for a different claim.", "Idempotency-Key 已用於另一份申請。"),
             ],
+        },
+        ["FormToken"] = new("claims", "Anti-forgery token for a form", "表單防偽造 token",
+            "A token (and its cookie) for a form posted to POST /api/claims from another site without a bearer token: put `token` in a hidden field named `fieldName`.",
+            "供其他網站的表單在沒有 bearer token 時提交 POST /api/claims：把 `token` 放在名為 `fieldName` 的隱藏欄位。")
+        {
+            Replies = [new(200, "The token; the response also sets its cookie.", "Token；回應同時設定 cookie。", typeof(FormToken),
+                Example: new FormToken(ClaimForm.TokenField, ClaimForm.TokenHeader, "CfDJ8N3x…"))],
         },
         ["ListClaims"] = new("claims", "List my claims", "列出我的申請", "The caller's own claims, newest first, a page at a time.", "登入者自己的申請，最新在前，分頁。")
         {

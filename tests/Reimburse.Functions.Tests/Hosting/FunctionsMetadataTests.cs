@@ -17,6 +17,7 @@ public sealed class FunctionsMetadataTests
         ["GetClaim"] = "http GET claims/{id}",
         ["GetReceipt"] = "http GET claims/{id}/receipts/{receiptId}",
         ["SubmitDraft"] = "http POST claims/{id}/submit",
+        ["FormToken"] = "http GET forms/token",
         ["DecideClaim"] = "http POST claims/{id}/decisions",
         ["WithdrawClaim"] = "http POST claims/{id}/withdraw",
         ["GetWorkflow"] = "http GET claims/{id}/workflow",
