@@ -59,6 +59,7 @@ public static class ReimburseServices
         services.AddSingleton<DemoHistorySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());
         services.AddNotifications();
+        Events.WebhookEndpoints.AddClaimEvents(services);
         services.AddWorkflowRuntime();
         services.AddAuditAndAccess();
         services.AddSingleton<Security.IClaimAssignments, Approvals.WorkflowAssignments>();
@@ -110,6 +111,7 @@ public static class ReimburseServices
         app.MapPics();
         app.MapMyDataExport();
         OpenApi.OpenApiEndpoints.MapOpenApiEndpoints(app);
+        Events.WebhookEndpoints.MapWebhookEndpoints(app);
         return app;
     }
 

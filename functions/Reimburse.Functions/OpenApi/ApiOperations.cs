@@ -3,6 +3,7 @@ using Reimburse.Core.Approvals;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
+using Reimburse.Functions.Events;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Kpis;
 using Reimburse.Functions.Notifications;
@@ -69,6 +70,8 @@ public static class ApiOperations
         ClaimId, "sales", "{\"source\":\"api\"}", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 
     private static readonly RiskModelPointer RiskPointerExample = new("20261121-043000", At, ["20261114-030000"]);
+
+    private static readonly WebhookView WebhookExample = new("wh-3f2a9c1d5e7b8a60", "https://erp.harbour.example/hooks/reimburse", ["approved", "exported"], false, null, At, null);
 
     private static readonly WorkflowAccepted WorkflowAcceptedExample = new(ClaimId, "Approved", 3, $"/api/claims/{ClaimId}/workflow");
 
@@ -233,6 +236,26 @@ public static class ApiOperations
         {
             DevelopmentOnly = true,
             Replies = [new(200, "Figures.", "數據。", typeof(DevDiagnosticsView), Example: new DevDiagnosticsView(1234, 250_000_000, 300_000_000, 80_000_000))],
+        },
+        ["CreateWebhook"] = new("integrations", "Register an event webhook", "登記事件 webhook",
+            "Admin: a subscriber URL (https, public addresses only), the events it wants and optionally its secret. Events arrive as CloudEvents 1.0 " +
+            "(structured JSON) signed with `webhook-id`, `webhook-timestamp` and `webhook-signature` (Standard Webhooks, HMAC-SHA256). The secret is shown only here.",
+            "管理員：訂閱者網址（https，只限公共地址）、所需事件及密鑰（可選）。事件以 CloudEvents 1.0 傳送，並以 HMAC-SHA256 簽署。密鑰只在此顯示一次。", ApiAccess.Admin)
+        {
+            Bodies = [new("application/json", typeof(WebhookRequest), new WebhookRequest("https://erp.harbour.example/hooks/reimburse", ["approved", "exported"], null))],
+            Replies = [new(201, "Registered.", "已登記。", typeof(WebhookView), Example: WebhookExample with { Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })],
+        },
+        ["ListWebhooks"] = new("integrations", "List event webhooks", "列出事件 webhook", "Admin: subscribers, paused ones with the reason.", "管理員：訂閱者，暫停的附原因。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "Subscribers.", "訂閱者。", typeof(ItemsOf<WebhookView>), Example: new ItemsOf<WebhookView>([WebhookExample]))],
+        },
+        ["DeleteWebhook"] = new("integrations", "Remove an event webhook", "刪除事件 webhook", "Admin: stops deliveries to this subscriber.", "管理員：停止向此訂閱者傳送。", ApiAccess.Admin)
+        {
+            Replies = [new(204, "Removed.", "已刪除。", ContentType: "")],
+        },
+        ["ListWebhookDeliveries"] = new("integrations", "Delivery log", "傳送記錄", "Admin: each event for this subscriber, its attempts and outcome.", "管理員：此訂閱者的每個事件、嘗試次數及結果。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "Deliveries.", "傳送記錄。", typeof(ItemsOf<EventDelivery>), Example: new ItemsOf<EventDelivery>([new("wh-3f2a9c1d5e7b8a60", $"{ClaimId}:approved:r1", "com.reimburse.claim.approved", ClaimId, "Delivered", 2, 200, null, At, At.AddMinutes(1))]))],
         },
         ["OpenApiDocument"] = new("meta", "This OpenAPI document", "本 OpenAPI 文件", "The API described as OpenAPI 3.1, generated from the code.", "以 OpenAPI 3.1 描述的 API，由程式碼產生。", ApiAccess.Anonymous)
         {
