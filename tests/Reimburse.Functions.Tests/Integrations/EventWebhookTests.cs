@@ -96,6 +96,40 @@ public sealed class EventWebhookTests(AzuriteFixture azurite)
         Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task ApprovedClaim_ToALoopbackReceiver_SendsApprovedAndExportedOnceEach()
+    {
+        var ct = TestTimeout.Token(120);
+        using var receiver = new SignedReceiver(failFirst: 0);
+        var settings = Reimburse.Tests.Approvals.WorkflowTestKit.AppSettings();
+        settings["Reimburse:Notifications:AllowPrivateTargets"] = "true";
+        settings["Reimburse:Events:BackoffSeconds"] = "1";
+        await using var app = new ReimburseApp(azurite, settings);
+        await app.StartAsync(ct);
+        var admin = await app.ClientForAsync("admin", ct);
+        var created = await (await admin.PostAsJsonAsync("/api/admin/webhooks", new { url = receiver.Url, events = new[] { "approved", "exported", "rejected" } }, ct)).JsonAsync(ct);
+        receiver.Secret = created.GetProperty("secret").GetString()!;
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var id = await Reimburse.Tests.Approvals.WorkflowTestKit.SubmitAsync(chan, 150m, cancellationToken: ct);
+        await Reimburse.Tests.Approvals.WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.GetProperty("status").GetString() == "pending", ct);
+
+        foreach (var approver in new[] { "mgr-wong", "fin-lam" })
+        {
+            var client = await app.ClientForAsync(approver, ct);
+            await Reimburse.Tests.Approvals.WorkflowTestKit.WaitForWorkflowAsync(chan, id,
+                w => w.GetProperty("waitingOn").EnumerateArray().Any(a => a.GetProperty("userId").GetString() == approver), ct);
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/claims/{id}/decisions", new { decision = "approve" }, ct)).StatusCode);
+        }
+        await receiver.WaitForAsync(2, ct);
+        await Task.Delay(1000, ct);
+
+        Assert.Empty(receiver.BadSignatures);
+        Assert.Equal([$"{id}:approved:r1", $"{id}:exported"], receiver.Accepted.Keys.Order(StringComparer.Ordinal));
+        Assert.All(receiver.AcceptedCounts.Values, n => Assert.Equal(1, n));
+        Assert.Equal("com.reimburse.claim.exported", receiver.Accepted[$"{id}:exported"].GetProperty("type").GetString());
+        Assert.Equal("150", receiver.Accepted[$"{id}:exported"].GetProperty("data").GetProperty("amount").GetString()![..3]);
+    }
+
     /// <summary>A webhook receiver on 127.0.0.1 that verifies the Standard Webhooks headers against the shared secret
     /// (and a 5-minute timestamp tolerance), answers 500 to the first <c>failFirst</c> valid requests, and counts each
     /// event id it accepted.</summary>
