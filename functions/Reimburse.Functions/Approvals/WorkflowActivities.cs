@@ -36,7 +36,8 @@ public sealed partial class WorkflowActivities(
     WorkflowNotifications notifications,
     ApprovalCommands commands,
     TimeProvider clock,
-    ILogger<WorkflowActivities> logger)
+    ILogger<WorkflowActivities> logger,
+    Events.ClaimEventPublisher events)
 {
     /// <summary>Stores the new state, claim status and the transition's audit entries (one batch), then the pending-approvals
     /// index rows of whoever the new step waits on. A version already committed is skipped.</summary>
@@ -58,6 +59,13 @@ public sealed partial class WorkflowActivities(
             await index.AddAsync(principals, input.ClaimId, t.State.Version);
         }
         LogCommitted(logger, input.ClaimId, t.State.Version, error?.Code ?? "written");
+        if (t.State.Status is WorkflowStatus.Approved or WorkflowStatus.Rejected or WorkflowStatus.Returned or WorkflowStatus.Withdrawn)
+        {
+            // Also when this version was committed by an earlier attempt: that attempt may have died before publishing.
+            var name = t.State.Status.ToString().ToLowerInvariant();
+            await events.PublishAsync(name, $"{input.ClaimId}:{name}:r{t.State.Round}", input.ClaimId,
+                new { claimId = input.ClaimId, status = t.State.Status.ToString(), round = t.State.Round, claimantId = t.State.ClaimantId, url = $"/api/claims/{input.ClaimId}" });
+        }
         return t.State.Version;
     }
 
@@ -114,17 +122,24 @@ public sealed partial class WorkflowActivities(
             ["Merchant"] = claim.Fields.Merchant ?? "",
             ["ExpenseDate"] = claim.Fields.ExpenseDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
         };
+        bool posted;
         try
         {
             await storage.Ledger.AddEntityAsync(row);
             ReimburseTelemetry.ClaimApproved(clock.GetUtcNow() - claim.SubmittedAt);
-            return true;
+            posted = true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             // Posted by an earlier attempt: exactly once by key.
-            return false;
+            posted = false;
         }
+        await events.PublishAsync("exported", $"{p.ClaimId}:exported", p.ClaimId, new
+        {
+            claimId = p.ClaimId, claimantId = p.ClaimantId, amount = p.Amount.Amount.ToString(CultureInfo.InvariantCulture), currency = p.Amount.Currency,
+            approvedAt = p.ApprovedAt, department = claim.Department, url = $"/api/claims/{p.ClaimId}",
+        });
+        return posted;
     }
 
     /// <summary>Delivers a Notify effect (see <see cref="WorkflowNotifications"/>).</summary>

@@ -27,4 +27,8 @@ public sealed class ClaimFunctions(ApiPipeline api)
     public Task<IResult> SubmitDraft([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "claims/{id}/submit")] HttpRequest req, string id) =>
         api.RunAsync(req, "SubmitDraft", ("id", id));
 
+    [Function("FormToken")]
+    public Task<IResult> FormToken([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "forms/token")] HttpRequest req) =>
+        api.RunAsync(req, "FormToken");
+
 }

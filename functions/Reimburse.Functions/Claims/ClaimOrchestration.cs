@@ -195,7 +195,8 @@ public sealed partial class ClaimIntake(
     PolicyProvider policies,
     WorkflowClock workflowClock,
     TimeProvider clock,
-    ILogger<ClaimIntake> logger)
+    ILogger<ClaimIntake> logger,
+    Events.ClaimEventPublisher events)
 {
     public const string Missing = "missing";
 
@@ -218,6 +219,15 @@ public sealed partial class ClaimIntake(
         {
             return Missing;
         }
+        if (stored.Claim.SubmittedAt is { } submittedAt)
+        {
+            var c = stored.Claim;
+            await events.PublishAsync("submitted", $"{claimId}:submitted:{submittedAt.UtcTicks}", claimId, new
+            {
+                claimId, ownerId = c.OwnerId, department = c.Department, amount = c.Fields.Amount?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                currency = c.Fields.Currency, category = c.Fields.Category, merchant = c.Fields.Merchant, url = $"/api/claims/{claimId}",
+            });
+        }
         return stored.Claim.Status.ToString();
     }
 
@@ -236,6 +246,11 @@ public sealed partial class ClaimIntake(
     {
         using var span = ReimburseTelemetry.StartClaimActivity(nameof(ScoreRisk), claimId);
         await risk.RunAsync(claimId);
+        if (await claims.GetAsync(claimId) is { } scored
+            && string.Equals(scored.Raw.GetString(WorkflowRows.RiskLevelProperty), "High", StringComparison.OrdinalIgnoreCase))
+        {
+            await events.PublishAsync("flagged.high", $"{claimId}:flagged.high", claimId, new { claimId, riskLevel = "High", url = $"/api/claims/{claimId}" });
+        }
         return true;
     }
 

@@ -16,7 +16,8 @@ using Reimburse.Functions.Triggers;
 
 namespace Reimburse.Functions.Claims;
 
-/// <summary>POST /api/claims — JSON, or multipart with a "claim" JSON part and up to 10 receipt files.</summary>
+/// <summary>POST /api/claims — JSON, multipart with a "claim" JSON part and up to 10 receipt files, or a plain form
+/// (<see cref="ClaimForm"/>).</summary>
 public static class SubmitClaim
 {
     public const long MaxRequestBytes = ReceiptFiles.MaxFilesPerClaim * (ReceiptFiles.MaxBytes + 64 * 1024) + 256 * 1024;
@@ -30,7 +31,9 @@ public static class SubmitClaim
             .WithName("SubmitClaim")
             .RequireRateLimiting(WriteRateLimiting.PolicyName)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes))
-            .Accepts<JsonElement>("application/json", "multipart/form-data");
+            .Accepts<JsonElement>("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
+            .AddEndpointFilter(ClaimForm.GuardAsync)
+            .AddEndpointFilter(ClaimForm.HtmlAsync);
 
     public static async Task<IResult> Handle(
         HttpContext http,
@@ -140,9 +143,9 @@ public static class SubmitClaim
                 return ((f, [], e), null);
             }
         }
-        if (!request.HasFormContentType || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        if (!ClaimForm.IsForm(request))
         {
-            return (null, Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send application/json, or multipart/form-data with a 'claim' part and receipt files."));
+            return (null, Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send application/json, multipart/form-data (a 'claim' JSON part or plain fields, and receipt files) or application/x-www-form-urlencoded."));
         }
         return await ReadMultipartAsync(request, cancellationToken);
     }
@@ -191,17 +194,21 @@ public static class SubmitClaim
             await using var s = claimFile.OpenReadStream();
             (doc, problem) = await ReadJsonAsync(s, cancellationToken);
         }
-        else
-        {
-            return (null, Problems.Problem(400, Problems.MalformedRequest, "Missing claim", "The multipart body needs a 'claim' part holding the claim JSON.", "claim"));
-        }
-        if (doc is null) return (null, problem);
 
         ClaimFields fields;
         Dictionary<string, List<string>> errors;
-        using (doc)
+        if (claimFile is null && !form.ContainsKey("claim"))
         {
-            (fields, errors) = ClaimRequest.Parse(doc.RootElement);
+            // A plain HTML form: its fields, read into the same claim fields and validation as JSON.
+            (fields, errors) = ClaimForm.Parse(form);
+        }
+        else
+        {
+            if (doc is null) return (null, problem);
+            using (doc)
+            {
+                (fields, errors) = ClaimRequest.Parse(doc.RootElement);
+            }
         }
 
         var files = form.Files.Where(f => f.Name != "claim").ToList();

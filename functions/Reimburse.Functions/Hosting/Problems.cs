@@ -21,6 +21,7 @@ public static partial class Problems
     public const string StorageUnavailable = Base + "storage-unavailable";
     public const string Internal = Base + "internal";
     public const string RateLimited = Base + "rate-limited";
+    public const string CrossSite = Base + "cross-site-form";
 
     public static ProblemDetails Create(HttpContext context, int status, string type, string title, string? detail, IDictionary<string, object?>? extensions = null)
     {

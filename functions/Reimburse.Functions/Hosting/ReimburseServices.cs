@@ -60,6 +60,7 @@ public static class ReimburseServices
         services.AddSingleton<DemoHistorySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoHistorySeeder>());
         services.AddNotifications();
+        Events.WebhookEndpoints.AddClaimEvents(services);
         services.AddWorkflowRuntime();
         services.AddAuditAndAccess();
         services.AddSingleton<Security.IClaimAssignments, Approvals.WorkflowAssignments>();
@@ -72,6 +73,7 @@ public static class ReimburseServices
             .AddScheme<AuthenticationSchemeOptions, ReimburseAuthenticationHandler>(ReimburseAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddProblemDetails();
+        services.AddAntiforgery(o => o.HeaderName = Claims.ClaimForm.TokenHeader);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
@@ -101,6 +103,7 @@ public static class ReimburseServices
         claims.MapSubmitClaim();
         claims.MapReadClaims();
         claims.MapSubmitDraft();
+        app.MapGet("/api/forms/token", ClaimForm.Token).RequireAuthorization().WithName("FormToken");
         app.MapRiskEndpoints();
         app.MapNotificationEndpoints();
         app.MapWorkflowEndpoints();
@@ -108,6 +111,8 @@ public static class ReimburseServices
         app.MapKpis();
         app.MapPics();
         app.MapMyDataExport();
+        OpenApi.OpenApiEndpoints.MapOpenApiEndpoints(app);
+        Events.WebhookEndpoints.MapWebhookEndpoints(app);
         return app;
     }
 
