@@ -62,6 +62,7 @@ public static class ReimburseServices
         services.AddWorkflowRuntime();
         services.AddAuditAndAccess();
         services.AddSingleton<Security.IClaimAssignments, Approvals.WorkflowAssignments>();
+        services.AddExports();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -107,6 +108,7 @@ public static class ReimburseServices
         app.MapKpis();
         app.MapPics();
         app.MapMyDataExport();
+        app.MapExports();
         return app;
     }
 
