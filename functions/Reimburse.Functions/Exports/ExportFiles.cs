@@ -125,7 +125,11 @@ public static class ExportFiles
         sheet.Range(2, 10, row, 10).Style.NumberFormat.Format = "#,##0.00";
         sheet.Range(2, 14, row, 14).Style.NumberFormat.Format = "#,##0.00";
         sheet.Row(1).Style.Font.Bold = true;
-        sheet.Columns().AdjustToContents(1, Math.Min(row, 200));
+        // Fixed widths: measuring text (AdjustToContents) needs system fonts a server may not have.
+        foreach (var (column, width) in new[] { (1, 32), (2, 28), (3, 12), (4, 12), (5, 48), (6, 10), (7, 10), (8, 14), (9, 9), (10, 14), (11, 10), (12, 12), (13, 16), (14, 16) })
+        {
+            sheet.Column(column).Width = width;
+        }
         var failed = book.Worksheets.Add("Failed");
         failed.Cell(1, 1).SetValue("Claim");
         failed.Cell(1, 2).SetValue("Code");

@@ -106,19 +106,19 @@ public sealed class FakeAccounting : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var fake = new FakeAccounting(app, xero);
-        app.MapGet("/authorize", fake.Authorize);
-        app.MapPost("/connect/token", fake.Token);
-        app.MapPost("/connect/revocation", fake.Revoke);
+        app.MapGet("/authorize", (Delegate)fake.Authorize);
+        app.MapPost("/connect/token", (Delegate)fake.Token);
+        app.MapPost("/connect/revocation", (Delegate)fake.Revoke);
         app.MapGet("/connections", (HttpContext c) => fake.Authorized(c) ? Results.Json(new[] { new { id = Guid.NewGuid(), tenantId = Tenant, tenantType = "ORGANISATION", tenantName = "Harbour Trading" } }) : Results.Unauthorized());
         if (xero)
         {
-            app.MapPut("/api.xro/2.0/Invoices", fake.XeroInvoices);
-            app.MapPut("/api.xro/2.0/Invoices/{id}/Attachments/{fileName}", fake.XeroAttachment);
+            app.MapPut("/api.xro/2.0/Invoices", (Delegate)fake.XeroInvoices);
+            app.MapPut("/api.xro/2.0/Invoices/{id}/Attachments/{fileName}", (Delegate)fake.XeroAttachment);
         }
         else
         {
-            app.MapPost("/v3/company/{realm}/bill", fake.QuickBooksBill);
-            app.MapPost("/v3/company/{realm}/upload", fake.QuickBooksUpload);
+            app.MapPost("/v3/company/{realm}/bill", (Delegate)fake.QuickBooksBill);
+            app.MapPost("/v3/company/{realm}/upload", (Delegate)fake.QuickBooksUpload);
         }
         await app.StartAsync();
         fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
