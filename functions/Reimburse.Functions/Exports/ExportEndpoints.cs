@@ -69,7 +69,8 @@ public static class ExportEndpoints
         var departments = scopes.Contains(AccessScope.Any)
             ? company.Departments.Select(d => d.Id).ToList()
             : caller.User.FinanceDepartments.Order(StringComparer.Ordinal).ToList();
-        var target = request.Department is not null ? AccessTarget.ForDepartment(request.Department)
+        // An unknown department is a validation error (400, below), not a denial.
+        var target = request.Department is not null && company.FindDepartment(request.Department) is not null ? AccessTarget.ForDepartment(request.Department)
             : AccessTarget.ForDepartment(departments.FirstOrDefault() ?? caller.User.Department);
         if (!(await guard.CheckAsync(caller, AccessAction.ExportManage, target, cancellationToken)).Allowed)
         {
