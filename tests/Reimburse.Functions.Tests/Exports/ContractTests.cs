@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Reimburse.Core.Exports;
 using Reimburse.Functions.Exports.Sync;
 
+using Reimburse.Testing.Accounting;
+
 namespace Reimburse.Tests.Exports;
 
 /// <summary>The bodies we send conform to the vendors' published contracts, and the contract checks catch what does not.</summary>

@@ -7,6 +7,8 @@ using Reimburse.Functions.Exports;
 using Reimburse.Testing;
 using Reimburse.Tests.Infrastructure;
 
+using Reimburse.Testing.Accounting;
+
 namespace Reimburse.Tests.Exports;
 
 /// <summary>API sync end to end: the app under LocalHost with its Durable Task engine on Azurite, against loopback Xero and

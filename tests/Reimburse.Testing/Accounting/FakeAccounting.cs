@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Reimburse.Tests.Exports;
+namespace Reimburse.Testing.Accounting;
 
 /// <summary>What a fake does to the next matching API request, before (or after) handling it.</summary>
 public enum Fault { TooManyRequests, ServerError, DropAfterAccept, ExpireToken }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
 
-namespace Reimburse.Tests.Exports;
+namespace Reimburse.Testing.Accounting;
 
 /// <summary>Checks request bodies against Xero's published OpenAPI document (Contracts/xero/xero_accounting.yaml, MIT), read
 /// with Microsoft.OpenApi: the schema of the operation's JSON request body, followed through $refs — types, enums, required
@@ -12,7 +12,7 @@ public static class XeroContract
 {
     private static readonly Lazy<OpenApiDocument> Document = new(Load);
 
-    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "Exports", "Contracts", "xero", "xero_accounting.yaml");
+    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "Accounting", "Contracts", "xero", "xero_accounting.yaml");
 
     private static OpenApiDocument Load()
     {

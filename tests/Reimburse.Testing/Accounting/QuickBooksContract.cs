@@ -3,7 +3,7 @@ using System.Xml;
 using System.Xml.Linq;
 using System.Xml.Schema;
 
-namespace Reimburse.Tests.Exports;
+namespace Reimburse.Testing.Accounting;
 
 /// <summary>Checks QuickBooks Online v3 entity JSON against Intuit's published XSDs (Contracts/quickbooks, Apache-2.0).
 /// QuickBooks' JSON is its XML with the same element names: the JSON is written as XML in the order of the type's schema
@@ -15,7 +15,7 @@ public static class QuickBooksContract
     public const string Namespace = "http://schema.intuit.com/finance/v3";
     private static readonly Lazy<XmlSchemaSet> Schemas = new(Load);
 
-    private static string Folder => Path.Combine(AppContext.BaseDirectory, "Exports", "Contracts", "quickbooks");
+    private static string Folder => Path.Combine(AppContext.BaseDirectory, "Accounting", "Contracts", "quickbooks");
 
     private static XmlSchemaSet Load()
     {
