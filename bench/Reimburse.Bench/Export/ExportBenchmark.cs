@@ -96,7 +96,12 @@ public sealed class ExportBenchmark : IBenchmark
         return 0;
     }
 
-    private static readonly FxRate[] Rates = [new("CNY", "HKD", 1.0850m, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-40)), "HKMA"), new("USD", "HKD", 7.78m, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-40)), "HKMA")];
+    // A rate a day for the last 60 days, as a company that uploads the HKMA's daily rates keeps them.
+    private static readonly FxRate[] Rates = Enumerable.Range(0, 60).SelectMany(d => new[]
+    {
+        new FxRate("CNY", "HKD", 1.0850m + d / 10_000m, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-d)), "HKMA"),
+        new FxRate("USD", "HKD", 7.78m, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-d)), "HKMA"),
+    }).ToArray();
 
     private static IReadOnlyList<ExportClaim> Claims(CompanyDirectory company, int n)
     {
