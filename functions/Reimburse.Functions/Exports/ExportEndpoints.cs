@@ -207,9 +207,16 @@ public static class ExportEndpoints
         if (batch is null) return problem!;
         var target = batch.GetString("Target") ?? "";
         if (ExportTargets.IsFile(target)) return Problems.Problem(409, Problems.Conflict, "Nothing to retry", "A file export has nothing to post; fix the mapping and export the failed claims in a new batch.");
-        var failed = (await store.GetBatchClaimsAsync(id, cancellationToken))
-            .Where(r => r.GetString("Status") == ExportClaimStatus.Failed && r.GetString("Bill") is not null).Select(r => r.GetString("ClaimId")!).ToList();
-        if (failed.Count == 0) return Problems.Problem(409, Problems.Conflict, "Nothing to retry", "No claim of this export failed to post.");
+        var failedRows = (await store.GetBatchClaimsAsync(id, cancellationToken))
+            .Where(r => r.GetString("Status") == ExportClaimStatus.Failed && r.GetString("Bill") is not null).ToList();
+        if (failedRows.Count == 0) return Problems.Problem(409, Problems.Conflict, "Nothing to retry", "No claim of this export failed to post.");
+        // Queued again before the orchestration starts, so the batch reads as syncing until each is posted or fails again.
+        foreach (var chunk in failedRows.Chunk(100))
+        {
+            foreach (var r in chunk) r["Status"] = ExportClaimStatus.Queued;
+            await store.Batches.SubmitCheckedTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpdateReplace, r, r.ETag)), cancellationToken);
+        }
+        var failed = failedRows.Select(r => r.GetString("ClaimId")!).ToList();
         var round = (batch.GetInt32("Round") ?? 1) + 1;
         batch["Round"] = round;
         batch["Status"] = ExportBatchStatus.Syncing;
