@@ -113,7 +113,8 @@ public sealed class ExportBenchmark : IBenchmark
         {
             var u = employees[random.Next(employees.Count)];
             var approved = DateTimeOffset.UtcNow.AddMinutes(-i);
-            return new ExportClaim($"clm_{i:D26}", u.Id, u.Name, u.NameZh, u.Email, u.Department, categories[random.Next(categories.Count)], "翠華餐廳 Tsui Wah",
+            // The serial first: QuickBooks' DocNumber keeps the first 21 characters of the id (real ids start with the time).
+            return new ExportClaim("clm_" + i.ToString("D6", CultureInfo.InvariantCulture).PadRight(26, '0'), u.Id, u.Name, u.NameZh, u.Email, u.Department, categories[random.Next(categories.Count)], "翠華餐廳 Tsui Wah",
                 "午餐 lunch", DateOnly.FromDateTime(approved.UtcDateTime.AddDays(-random.Next(1, 20))), approved,
                 new Money(Math.Round((decimal)(random.NextDouble() * 900 + 20), 2), currencies[random.Next(currencies.Length)]), []);
         }).ToList();
