@@ -237,6 +237,7 @@ export Reimburse__Storage__ConnectionString="$STORAGE"
 export AzureWebJobsStorage="$STORAGE"
 export Reimburse__Seed__Demo=true
 export Reimburse__Seed__History=true
+export Reimburse__Accounting__KeysFolder="$DATA/keys"   # Data Protection key ring for the stored Xero/QuickBooks tokens
 export Reimburse__Identity__DevTokenKey="${REIMBURSE_DEV_TOKEN_KEY:-$(cat "$DATA/dev-token-key" 2>/dev/null || (head -c 32 /dev/urandom | base64 | tee "$DATA/dev-token-key"))}"
 start_child app "$APP_LOG" "${APP_START[@]}"
 wait_until "the app" "$APP_LOG" "$START_TIMEOUT" app_healthy

@@ -64,6 +64,7 @@ public static class ReimburseServices
         services.AddWorkflowRuntime();
         services.AddAuditAndAccess();
         services.AddSingleton<Security.IClaimAssignments, Approvals.WorkflowAssignments>();
+        services.AddExports();
 
         services.AddSingleton<StartupInitializer.State>();
         services.AddSingleton<StartupInitializer>();
@@ -113,6 +114,7 @@ public static class ReimburseServices
         app.MapMyDataExport();
         OpenApi.OpenApiEndpoints.MapOpenApiEndpoints(app);
         Events.WebhookEndpoints.MapWebhookEndpoints(app);
+        app.MapExports();
         return app;
     }
 

@@ -22,6 +22,10 @@ public enum AccessAction
     UserManage,
     /// <summary>Name a delegate for one's own approvals for a date range, list and revoke one's delegations.</summary>
     DelegationManage,
+    /// <summary>Create and read export batches of approved claims (finance for its departments, admin for all).</summary>
+    ExportManage,
+    /// <summary>Company-wide accounting set-up: mappings, exchange rates, Xero/QuickBooks connections.</summary>
+    AccountingSetup,
 }
 
 /// <summary>Which objects a role may touch for an action, from narrowest to widest.</summary>
@@ -84,6 +88,8 @@ public static class AccessActions
         AccessAction.PolicyManage => "policy.manage",
         AccessAction.UserManage => "user.manage",
         AccessAction.DelegationManage => "delegation.manage",
+        AccessAction.ExportManage => "export.manage",
+        AccessAction.AccountingSetup => "accounting.setup",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 }
@@ -124,6 +130,8 @@ public static class AccessMatrix
                 [AccessAction.KpiRead] = AccessScope.FinanceDepartments,
                 [AccessAction.OwnDataExport] = AccessScope.Self,
                 [AccessAction.DelegationManage] = AccessScope.Self,
+                [AccessAction.ExportManage] = AccessScope.FinanceDepartments,
+                [AccessAction.AccountingSetup] = AccessScope.Any,
             },
             [Role.Auditor] = new Dictionary<AccessAction, AccessScope>
             {
@@ -142,6 +150,8 @@ public static class AccessMatrix
                 [AccessAction.PolicyManage] = AccessScope.Any,
                 [AccessAction.UserManage] = AccessScope.Any,
                 [AccessAction.OwnDataExport] = AccessScope.Self,
+                [AccessAction.ExportManage] = AccessScope.Any,
+                [AccessAction.AccountingSetup] = AccessScope.Any,
             },
         };
 
