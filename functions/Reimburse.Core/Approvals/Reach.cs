@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Reimburse.Core.Approvals;
 
 /// <summary>How a rung of the reminder ladder reaches an approver after the chat / e-mail request.</summary>
@@ -55,4 +53,9 @@ public sealed record ReachRecord(string? Key, string UserId, ReachChannel Channe
 public sealed record Reach(string UserId, ReachChannel Channel, string Phone, string Language, int Rung, IReadOnlyDictionary<string, string> Data) : WorkflowEffect;
 
 /// <summary>A rung as GET /api/claims/{id}/workflow shows it.</summary>
-public sealed record RungView(string UserId, ReachChannel Channel, int Rung, DateTimeOffset DueAt, string State, string? Key, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TimeZone = null);
+/// <param name="TimeZone">The approver's office time zone (IANA id): show <paramref name="DueAt"/> in it.</param>
+/// <param name="Delivery">Filled by the runtime from the rung's delivery record: sending, sent, failed, logged.</param>
+/// <param name="ProviderStatus">The provider's last report (Twilio: queued, sent, delivered, undelivered, completed, no-answer, …).</param>
+/// <param name="Keypress">What the approver pressed during the call ("1: link sent").</param>
+public sealed record RungView(string UserId, ReachChannel Channel, int Rung, DateTimeOffset DueAt, string State, string? Key, string? TimeZone = null,
+    string? Delivery = null, string? ProviderStatus = null, string? Keypress = null);

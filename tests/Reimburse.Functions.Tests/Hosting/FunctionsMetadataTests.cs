@@ -25,6 +25,10 @@ public sealed class FunctionsMetadataTests
         ["ListDelegations"] = "http GET me/delegations",
         ["CreateDelegation"] = "http POST me/delegations",
         ["RevokeDelegation"] = "http DELETE me/delegations/{id}",
+        ["GetReachPreferences"] = "http GET me/reach",
+        ["SetReachPreferences"] = "http PUT me/reach",
+        ["TwilioStatus"] = "http POST twilio/status",
+        ["TwilioKeypress"] = "http POST twilio/keypress",
         ["GetKpis"] = "http GET kpis",
         ["GetPics"] = "http GET meta/pics",
         ["ExportMyData"] = "http GET me/export",
@@ -57,6 +61,7 @@ public sealed class FunctionsMetadataTests
         ["ReturnedClaimInput"] = "activity",
         ["PostToLedger"] = "activity",
         ["DeliverNotification"] = "activity",
+        ["DeliverReach"] = "activity",
     };
 
     private static Dictionary<string, JsonElement> Triggers()
