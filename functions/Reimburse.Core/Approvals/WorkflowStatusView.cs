@@ -25,4 +25,5 @@ public sealed record WorkflowStatusView(
     IReadOnlyList<string> RouteNotes,
     IReadOnlyList<HistoryEntry> History,
     int Version,
-    IReadOnlyList<RungView>? Ladder = null);
+    IReadOnlyList<RungView>? Ladder = null,
+    string? ViewerTimeZone = null);

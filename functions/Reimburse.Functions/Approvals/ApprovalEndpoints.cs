@@ -114,7 +114,11 @@ public static class ApprovalEndpoints
         {
             return Problems.NotFoundResult("claim");
         }
-        var view = ApprovalWorkflow.Status(state, now, context);
+        // Times are shown in the caller's office zone (a Shenzhen claimant and a Hong Kong approver each see their own).
+        var view = ApprovalWorkflow.Status(state, now, context) with
+        {
+            ViewerTimeZone = context.OfficeOf(caller.Id)?.TimeZone ?? (await companies.GetAsync(cancellationToken)).TimeZone,
+        };
         if (view.Ladder is { Count: > 0 } ladder && ladder.Any(r => r.Key is not null))
         {
             // The ladder's rungs with what the provider made of them (their delivery records in the claim's partition).

@@ -31,7 +31,9 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
             try
             {
                 var blob = (await storage.Config.GetBlobClient(CompanyProvider.PolicyBlob(companies.CompanyId)).DownloadContentAsync(cancellationToken)).Value;
-                var policy = PolicyLoader.Load(blob.Content.ToString(), company, readCalendar: ReadCalendar);
+                var calendars = await UploadedCalendarsAsync(cancellationToken);
+                var policy = PolicyLoader.Load(blob.Content.ToString(), company,
+                    readCalendar: name => calendars.TryGetValue(name, out var uploaded) ? uploaded : OfficeCalendars.ReadShipped(name));
                 _cached = (policy, company, clock.GetUtcNow());
                 return (policy, company);
             }
@@ -64,22 +66,28 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
             company, today, cancellationToken);
     }
 
-    /// <summary>An office calendar named by the policy: one an admin uploaded (config blob {company}/calendars/{name}), else
-    /// the shipped seed/calendars file. Synchronous because the policy loader is; read at most once per cache period.</summary>
-    private string? ReadCalendar(string name)
+    /// <summary>Office calendars an admin uploaded (config blobs {company}/calendars/*.ics); a policy's calendar file is
+    /// looked up here first, then in the shipped seed/calendars.</summary>
+    private async Task<Dictionary<string, string>> UploadedCalendarsAsync(CancellationToken cancellationToken)
     {
-        if (name.Length == 0 || name != Path.GetFileName(name) || !name.EndsWith(".ics", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var prefix = CalendarBlob(companies.CompanyId, "");
         try
         {
-            return storage.Config.GetBlobClient(CalendarBlob(companies.CompanyId, name)).DownloadContent().Value.Content.ToString();
+            await foreach (var item in storage.Config.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: prefix, cancellationToken: cancellationToken))
+            {
+                var name = item.Name[prefix.Length..];
+                if (name.EndsWith(".ics", StringComparison.OrdinalIgnoreCase))
+                {
+                    result[name] = (await storage.Config.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToString();
+                }
+            }
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 404)
         {
-            return OfficeCalendars.ReadShipped(name);
+            // No config container yet: only the shipped calendars.
         }
+        return result;
     }
 
     public static string CalendarBlob(string companyId, string name) => $"{companyId}/calendars/{name}";

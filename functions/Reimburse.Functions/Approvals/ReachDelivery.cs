@@ -47,14 +47,21 @@ public sealed partial class ReachDelivery(
     public const string RowPrefix = "reach-";
     private const string PrefsPartition = "prefs";
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly TableClient _table = storage.Table(TableName);
     private Task? _created;
+    private (IReadOnlyDictionary<string, (bool SmsOff, bool CallsOff)> Items, DateTimeOffset LoadedAt)? _optOuts;
 
     public static string RowKey(int version, int index) => string.Create(CultureInfo.InvariantCulture, $"{RowPrefix}{version:D10}-{index:D3}");
 
-    /// <summary>Opt-outs of everyone who set any.</summary>
+    /// <summary>Opt-outs of everyone who set any; cached for 30 s like delegations (a change made on this instance is seen
+    /// at once, on others within the cache time).</summary>
     public async Task<IReadOnlyDictionary<string, (bool SmsOff, bool CallsOff)>> OptOutsAsync(CancellationToken cancellationToken = default)
     {
+        if (_optOuts is { } cached && clock.GetUtcNow() - cached.LoadedAt < CacheFor)
+        {
+            return cached.Items;
+        }
         var result = new Dictionary<string, (bool, bool)>(StringComparer.Ordinal);
         try
         {
@@ -67,6 +74,7 @@ public sealed partial class ReachDelivery(
         {
             // Nobody opted out yet.
         }
+        _optOuts = (result, clock.GetUtcNow());
         return result;
     }
 
@@ -79,6 +87,7 @@ public sealed partial class ReachDelivery(
             ["CallsOff"] = callsOff,
             ["UpdatedAt"] = clock.GetUtcNow(),
         }, TableUpdateMode.Replace, cancellationToken);
+        _optOuts = null;
     }
 
     /// <summary>How many SMS and calls each user got on <paramref name="date"/> (their office's local date).</summary>

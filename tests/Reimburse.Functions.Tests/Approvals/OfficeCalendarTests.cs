@@ -1,3 +1,4 @@
+using Reimburse.Core;
 using Reimburse.Core.Approvals;
 using Reimburse.Core.Company;
 using Reimburse.Functions.Approvals;

@@ -132,4 +132,25 @@ public sealed class ReminderLadderDurableTests(AzuriteFixture azurite)
             r => r.GetProperty("userId").GetString() == "mgr-wong" && r.GetProperty("channel").GetString() == "call");
         _ = workflow;
     }
+
+    [Fact]
+    public async Task Workflow_ShenzhenClaimantAndHongKongApprover_EachSeesTheirOwnZone()
+    {
+        var ct = TestTimeout.Token();
+        await using var twilio = await FakeTwilio.StartAsync();
+        await using var app = NewApp(azurite, twilio, speed: 1);
+        await app.StartAsync(ct);
+        // emp-lee works in Shenzhen; the travel desk (any of mgr-lau in Shenzhen, duty-ng in Causeway Bay) comes later.
+        var lee = await app.ClientForAsync("emp-lee", ct);
+        var id = await WorkflowTestKit.SubmitAsync(lee, 150m, cancellationToken: ct);
+        var seenByClaimant = await WorkflowTestKit.WaitForWorkflowAsync(lee, id, w => w.Status() == "pending", ct);
+
+        var seenByApprover = await WorkflowTestKit.WorkflowAsync(await app.ClientForAsync("fin-lam", ct), id, ct);
+
+        Assert.Equal("Asia/Shanghai", seenByClaimant.GetProperty("viewerTimeZone").GetString());
+        Assert.Equal("Asia/Hong_Kong", seenByApprover.GetProperty("viewerTimeZone").GetString());
+        // mgr-lau (Shenzhen) is the line manager: the ladder's rungs carry the zone they are counted in.
+        Assert.All(seenByClaimant.GetProperty("ladder").EnumerateArray(), r => Assert.Equal("Asia/Shanghai", r.GetProperty("timeZone").GetString()));
+        Assert.NotEmpty(seenByClaimant.GetProperty("ladder").EnumerateArray());
+    }
 }
