@@ -23,6 +23,53 @@ public static class ReachEndpoints
         var twilio = app.MapGroup("/api/twilio").AllowAnonymous().DisableAntiforgery();
         twilio.MapPost("/status", Status).WithName("TwilioStatus");
         twilio.MapPost("/keypress", Keypress).WithName("TwilioKeypress");
+        app.MapPut("/api/admin/calendars/{name}", PutCalendar).RequireAuthorization().DisableAntiforgery().WithName("PutOfficeCalendar");
+    }
+
+    /// <summary>PUT /api/admin/calendars/{name}.ics (admin, body text/calendar, at most 256 KiB): stores an office calendar
+    /// after checking it (every all-day event read, make-up days with CATEGORIES:WORKDAY); a policy office names it with
+    /// <c>calendar: {name}</c>. Replaces a shipped calendar of the same name. Recorded in the access log.</summary>
+    public static async Task<IResult> PutCalendar(string name, HttpContext http, AccessGuard guard, PolicyProvider policies,
+        Reimburse.Functions.Company.CompanyProvider companies, ReimburseStorage storage, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(http, identity);
+        if (!(await guard.CheckAsync(caller, AccessAction.PolicyManage, AccessTarget.None, cancellationToken)).Allowed)
+        {
+            return Problems.Problem(403, Problems.Forbidden, "Forbidden", "Only administrators manage office calendars.");
+        }
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9][a-z0-9-]{0,62}\\.ics$"))
+        {
+            return Problems.ValidationFailed(new Dictionary<string, string[]> { ["name"] = ["The name must be lower-case letters, digits and hyphens ending in .ics (e.g. singapore.ics)."] });
+        }
+        using var reader = new StreamReader(http.Request.Body);
+        var buffer = new char[256 * 1024 + 1];
+        var length = await reader.ReadBlockAsync(buffer, cancellationToken);
+        if (length > 256 * 1024)
+        {
+            return Problems.Problem(413, Problems.TooLarge, "Calendar too large", "An office calendar is at most 256 KiB.");
+        }
+        var text = new string(buffer, 0, length);
+        var days = OfficeCalendars.Parse(text);
+        if (days.Errors.Count > 0 || days.Holidays.Count + days.MakeUpWorkingDays.Count == 0)
+        {
+            return Problems.ValidationFailed(new Dictionary<string, string[]>
+            {
+                ["calendar"] = days.Errors.Count > 0 ? [.. days.Errors] : ["The calendar has no all-day events."],
+            });
+        }
+        await storage.Config.GetBlobClient(PolicyProvider.CalendarBlob(companies.CompanyId, name))
+            .UploadAsync(BinaryData.FromString(text), overwrite: true, cancellationToken);
+        policies.Invalidate();
+        await guard.RecordAsync(caller, AccessAction.PolicyManage, AccessTarget.None, new Dictionary<string, object?>
+        {
+            ["op"] = "calendar-uploaded", ["name"] = name, ["holidays"] = days.Holidays.Count, ["makeUpWorkingDays"] = days.MakeUpWorkingDays.Count,
+        }, cancellationToken);
+        return TypedResults.Ok(new
+        {
+            name,
+            holidays = days.Holidays.Select(d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+            makeUpWorkingDays = days.MakeUpWorkingDays.Select(d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+        });
     }
 
     public static async Task<IResult> GetPreferences(HttpContext http, ReachDelivery reach, IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
@@ -140,6 +187,10 @@ public sealed class ReachFunctions(ApiPipeline api)
     [Function("TwilioStatus")]
     public Task<IResult> TwilioStatus([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "twilio/status")] HttpRequest req) =>
         api.RunAsync(req, "TwilioStatus");
+
+    [Function("PutOfficeCalendar")]
+    public Task<IResult> PutOfficeCalendar([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "admin/calendars/{name}")] HttpRequest req, string name) =>
+        api.RunAsync(req, "PutOfficeCalendar", ("name", name));
 
     [Function("TwilioKeypress")]
     public Task<IResult> TwilioKeypress([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "twilio/keypress")] HttpRequest req) =>

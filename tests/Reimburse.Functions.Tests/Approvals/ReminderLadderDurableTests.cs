@@ -153,4 +153,32 @@ public sealed class ReminderLadderDurableTests(AzuriteFixture azurite)
         Assert.All(seenByClaimant.GetProperty("ladder").EnumerateArray(), r => Assert.Equal("Asia/Shanghai", r.GetProperty("timeZone").GetString()));
         Assert.NotEmpty(seenByClaimant.GetProperty("ladder").EnumerateArray());
     }
+
+    [Fact]
+    public async Task PutOfficeCalendar_AdminValidFile_StoredAndBadFileOrNonAdminRefused()
+    {
+        var ct = TestTimeout.Token();
+        await using var twilio = await FakeTwilio.StartAsync();
+        await using var app = NewApp(azurite, twilio, speed: 1);
+        await app.StartAsync(ct);
+        var admin = await app.ClientForAsync("admin", ct);
+        const string good = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:sg-1\r\nDTSTAMP:20261201T000000Z\r\n"
+            + "DTSTART;VALUE=DATE:20270101\r\nDTEND;VALUE=DATE:20270102\r\nSUMMARY:New Year's Day\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        var timed = good.Replace("DTSTART;VALUE=DATE:20270101", "DTSTART:20270101T090000Z", StringComparison.Ordinal).Replace("DTEND;VALUE=DATE:20270102", "DTEND:20270101T100000Z", StringComparison.Ordinal);
+
+        var stored = await admin.PutAsync("/api/admin/calendars/singapore.ics", new StringContent(good, System.Text.Encoding.UTF8, "text/calendar"), ct);
+        var bad = await admin.PutAsync("/api/admin/calendars/singapore.ics", new StringContent(timed, System.Text.Encoding.UTF8, "text/calendar"), ct);
+        var notAdmin = await (await app.ClientForAsync("fin-lam", ct)).PutAsync("/api/admin/calendars/x.ics", new StringContent(good, System.Text.Encoding.UTF8, "text/calendar"), ct);
+        var badName = await admin.PutAsync("/api/admin/calendars/policy.yaml", new StringContent(good, System.Text.Encoding.UTF8, "text/calendar"), ct);
+
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        Assert.Equal(["2027-01-01"], (await stored.JsonAsync(ct)).GetProperty("holidays").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal((HttpStatusCode.BadRequest, "application/problem+json"), (bad.StatusCode, bad.Content.Headers.ContentType?.MediaType));
+        Assert.Contains("New Year", await bad.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        // The bad upload changed nothing: the stored file is still the good one.
+        var blob = await app.Storage.Config.GetBlobClient("harbour/calendars/singapore.ics").DownloadContentAsync(ct);
+        Assert.Equal(good, blob.Value.Content.ToString());
+    }
 }

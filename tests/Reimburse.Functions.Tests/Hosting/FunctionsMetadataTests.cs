@@ -29,6 +29,7 @@ public sealed class FunctionsMetadataTests
         ["SetReachPreferences"] = "http PUT me/reach",
         ["TwilioStatus"] = "http POST twilio/status",
         ["TwilioKeypress"] = "http POST twilio/keypress",
+        ["PutOfficeCalendar"] = "http PUT admin/calendars/{name}",
         ["GetKpis"] = "http GET kpis",
         ["GetPics"] = "http GET meta/pics",
         ["ExportMyData"] = "http GET me/export",
