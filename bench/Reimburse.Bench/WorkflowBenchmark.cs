@@ -676,7 +676,8 @@ public sealed class WorkflowBenchmark : IBenchmark
                 var callback = new Uri(form["StatusCallback"].ToString());
                 var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
                 var claimId = query["c"].ToString();
-                self._byKey.AddOrUpdate(query["k"].ToString(), 1, (_, n) => n + 1);
+                // Row keys are per claim partition: the rung's key is claim + row.
+                self._byKey.AddOrUpdate(claimId + "|" + query["k"].ToString(), 1, (_, n) => n + 1);
                 Interlocked.Increment(ref self._sent);
                 if (kind == "Messages.json")
                 {
