@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Http;
 using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Hosting;
 using Reimburse.Functions.Notifications;
@@ -162,6 +164,9 @@ public sealed class WorkflowBenchmark : IBenchmark
             foreach (var (key, value) in StockOverrides(hostJson)) settings[key] = value;
         }
         var sender = new BenchSender();
+        // The reminder ladder's SMS and calls go to a loopback stand-in for Twilio's REST API (BenchTwilio below).
+        await using var twilio = await BenchTwilio.StartAsync(sender);
+        foreach (var (key, value) in twilio.Settings()) settings[key] = value;
         var port = AzuriteInstance.FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -277,6 +282,12 @@ public sealed class WorkflowBenchmark : IBenchmark
             {
                 var w = await owner.GetFromJsonAsync<JsonElement>($"/api/claims/{id}/workflow", cancellationToken);
                 if (w.TryGetProperty("reminderDueAt", out var due) && due.ValueKind == JsonValueKind.String) found = due.GetDateTimeOffset();
+                // The ladder's first rung (SMS) for the first approver, while it is still scheduled.
+                if (w.TryGetProperty("ladder", out var ladder) && ladder.ValueKind == JsonValueKind.Array
+                    && ladder.EnumerateArray().FirstOrDefault(r => r.GetProperty("channel").GetString() == "sms") is { ValueKind: JsonValueKind.Object } sms)
+                {
+                    twilio.SmsDue.TryAdd(id, sms.GetProperty("dueAt").GetDateTimeOffset());
+                }
                 return found is not null;
             }, $"reminder due time of {id}", TimeSpan.FromMinutes(2), cancellationToken, pollMs: 50);
             return found!.Value;
@@ -394,6 +405,9 @@ public sealed class WorkflowBenchmark : IBenchmark
         foreach (var id in timerIds) timerDue[id] = await DueAsync(id, owners[id]);
         var (lateness, missed) = await RemindersAsync(timerIds, timerDue);
         Console.WriteLine($"  reminders: lateness p99 {P(lateness, 99):F0} ms, min {Min(lateness):F0} ms");
+        var smsLateness = twilio.SmsLateness(timerIds, Speed);
+        Console.WriteLine($"  ladder: step start -> SMS handed to the provider, past the rung's due time: p99 {P(smsLateness, 99):F0} ms, min {Min(smsLateness):F0} ms "
+            + $"({smsLateness.Count} of {timerIds.Count} claims; goal <= 30000 ms); SMS + calls sent {twilio.Sent}, duplicate sends {twilio.Duplicates}");
         var sustained = new ShapeResult(throughput, o.Claims, elapsed.TotalSeconds, P(first, 50), P(first, 99), P(nextNotified, 50), P(nextNotified, 99),
             P(lateness, 99), Min(lateness), lateness.Count, requests / (double)o.Claims, appRequests / (double)o.Claims, missed);
 
@@ -631,6 +645,73 @@ public sealed class WorkflowBenchmark : IBenchmark
     }
 
     /// <summary>Records when each notification first reached the bench channel and wakes the scripted approvers.</summary>
+    /// <summary>A loopback stand-in for Twilio's Messages.json / Calls.json: records when each SMS arrives (in workflow time)
+    /// and counts sends per rung key (the callback's k), so duplicates show.</summary>
+    private sealed class BenchTwilio : IAsyncDisposable
+    {
+        private const string Sid = "AC0123456789abcdef0123456789abcdef";
+        private readonly WebApplication _app;
+        private readonly BenchSender _sender;
+        private readonly ConcurrentDictionary<string, int> _byKey = new();
+        private int _sent;
+
+        private BenchTwilio(WebApplication app, BenchSender sender) { _app = app; _sender = sender; }
+
+        public ConcurrentDictionary<string, DateTimeOffset> SmsDue { get; } = new();
+        public ConcurrentDictionary<string, DateTimeOffset> FirstSmsWorkflowTime { get; } = new();
+        public int Sent => _sent;
+        public int Duplicates => _byKey.Values.Sum(n => n - 1);
+        public Uri BaseAddress { get; private set; } = null!;
+
+        public static async Task<BenchTwilio> StartAsync(BenchSender sender)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var self = new BenchTwilio(app, sender);
+            app.MapPost("/2010-04-01/Accounts/{sid}/{kind}", async (HttpContext context, string kind) =>
+            {
+                var form = await context.Request.ReadFormAsync();
+                var callback = new Uri(form["StatusCallback"].ToString());
+                var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
+                var claimId = query["c"].ToString();
+                // Row keys are per claim partition: the rung's key is claim + row.
+                self._byKey.AddOrUpdate(claimId + "|" + query["k"].ToString(), 1, (_, n) => n + 1);
+                Interlocked.Increment(ref self._sent);
+                if (kind == "Messages.json")
+                {
+                    self.FirstSmsWorkflowTime.TryAdd(claimId, sender.Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow);
+                }
+                return Results.Json(new { sid = (kind == "Messages.json" ? "SM" : "CA") + Guid.NewGuid().ToString("N"), status = "queued" }, statusCode: 201);
+            });
+            await app.StartAsync();
+            self.BaseAddress = new Uri(app.Urls.First());
+            return self;
+        }
+
+        public Dictionary<string, string?> Settings() => new()
+        {
+            ["Reimburse:Notifications:Twilio:AccountSid"] = Sid,
+            ["Reimburse:Notifications:Twilio:AuthToken"] = "bench-token",
+            ["Reimburse:Notifications:Twilio:From"] = "+85230011234",
+            ["Reimburse:Notifications:Twilio:BaseUrl"] = BaseAddress.ToString(),
+            ["Reimburse:Notifications:Twilio:CallbackBaseUrl"] = "http://127.0.0.1",
+            ["Reimburse:Notifications:AllowPrivateTargets"] = "true",
+        };
+
+        /// <summary>Real milliseconds from each claim's first SMS rung coming due to the SMS reaching the provider.</summary>
+        public List<double> SmsLateness(IEnumerable<string> ids, double speed) =>
+            ids.Where(id => SmsDue.ContainsKey(id) && FirstSmsWorkflowTime.ContainsKey(id))
+                .Select(id => (FirstSmsWorkflowTime[id] - SmsDue[id]).TotalMilliseconds / speed).ToList();
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
     private sealed class BenchSender
     {
         private readonly ConcurrentDictionary<string, byte> _keys = new();

@@ -112,4 +112,6 @@ public sealed record ApprovalPolicy(
     EscalationPolicy Escalation,
     OffHoursPolicy? OffHours,
     FinanceReviewPolicy? FinanceReview,
-    IReadOnlyList<Delegation> Delegations);
+    IReadOnlyList<Delegation> Delegations,
+    ReachPolicy? Reach = null,
+    IReadOnlyDictionary<string, Office>? Offices = null);

@@ -29,6 +29,10 @@ public static class ApprovalWorkflow
     public static string TimerId(string claimId, int round, int stepIndex, int escalationLevel, TimerKind kind) =>
         string.Create(CultureInfo.InvariantCulture, $"{claimId}:r{round}:s{stepIndex}:e{escalationLevel}:{(kind == TimerKind.Reminder ? "remind" : "escalate")}");
 
+    /// <summary>The deterministic id of a ladder rung's timer for one approver.</summary>
+    public static string RungTimerId(string claimId, int round, int stepIndex, int escalationLevel, int rung, string userId) =>
+        string.Create(CultureInfo.InvariantCulture, $"{claimId}:r{round}:s{stepIndex}:e{escalationLevel}:rung{rung}:{userId}");
+
     /// <summary>
     /// Who can sign the current step right now: per unsigned slot, its approvers, unlocked escalation targets and
     /// their active delegates (never the claimant or submitter). Empty unless pending.
@@ -131,8 +135,19 @@ public static class ApprovalWorkflow
             state.Route?.Steps ?? [],
             state.Route?.Notes ?? [],
             state.History,
-            state.Version);
+            state.Version,
+            Ladder(state, context));
     }
+
+    /// <summary>The ladder of the current round: rungs that came due (with what was done) and rungs still scheduled.</summary>
+    public static IReadOnlyList<RungView> Ladder(WorkflowState state, WorkflowContext context) =>
+    [
+        .. (state.Reaches ?? []).Where(r => r.Round == state.Round)
+            .Select(r => new RungView(r.UserId, r.Channel, r.Rung, r.DueAt, r.State, r.Key, context.OfficeOf(r.UserId)?.TimeZone)),
+        .. state.Timers.Where(t => t.Kind == TimerKind.Rung && t.UserId is not null).OrderBy(t => t.DueAt)
+            .Select(t => new RungView(t.UserId!, state.CurrentStep?.Ladder?[t.Rung].Channel ?? ReachChannel.Sms, t.Rung, t.DueAt, RungStates.Scheduled, null,
+                context.OfficeOf(t.UserId!)?.TimeZone)),
+    ];
 
     private static DecideResult OnSubmitted(WorkflowState state, Submitted input, DateTimeOffset now, WorkflowContext context)
     {
@@ -217,6 +232,13 @@ public static class ApprovalWorkflow
                 t.Record("step.approved", input.Actor, onBehalfOf, comment, new() { ["slot"] = Str(slotIndex) });
                 if (slots.Any(s => s is null))
                 {
+                    // Nobody is called about a slot that is signed: drop the rungs of those the step no longer waits on.
+                    var still = WaitingOn(t.State, now, context).Select(w => w.UserId).ToHashSet(StringComparer.Ordinal);
+                    foreach (var gone in t.State.Timers.Where(a => a.Kind == TimerKind.Rung && !still.Contains(a.UserId!)).ToList())
+                    {
+                        t.Effects.Add(new CancelTimer(gone.Id));
+                        t.State = t.State with { Timers = t.State.Timers.Where(a => a.Id != gone.Id).ToList() };
+                    }
                     break;
                 }
                 CancelAllTimers(t);
@@ -262,6 +284,10 @@ public static class ApprovalWorkflow
 
         var t = new Transition(state with { Timers = state.Timers.Where(a => a.Id != armed.Id).ToList() }, now);
         var waiting = WaitingOn(state, now, context).Select(w => w.UserId).Distinct(StringComparer.Ordinal).ToList();
+        if (armed.Kind == TimerKind.Rung)
+        {
+            return OnRung(t, armed, waiting, context);
+        }
         if (armed.Kind == TimerKind.Reminder)
         {
             t.Record("step.reminded", null, null, null, new() { ["to"] = string.Join(",", waiting), ["escalationLevel"] = Str(state.EscalationLevel) });
@@ -296,6 +322,58 @@ public static class ApprovalWorkflow
         ArmTimers(t, context);
         return t.Commit();
     }
+
+    /// <summary>A ladder rung came due for one approver: reach them (SMS or call) unless they acted already, opted out of
+    /// the channel, have no phone or reached the daily cap; outside their working hours (not urgent) it waits for the next
+    /// opening. Every outcome is recorded (history, audit, <see cref="WorkflowState.Reaches"/>).</summary>
+    private static DecideResult OnRung(Transition t, ArmedTimer armed, List<string> waiting, WorkflowContext context)
+    {
+        var state = t.State;
+        var user = armed.UserId!;
+        var step = state.Route!.Steps[state.StepIndex];
+        if (step.Ladder is not { } ladder || armed.Rung >= ladder.Count || !waiting.Contains(user, StringComparer.Ordinal))
+        {
+            // The approver signed (or the ladder changed shape): the rung is spent without a call.
+            return t.Commit(history: false);
+        }
+        var rung = ladder[armed.Rung];
+        var calendar = context.CalendarFor(user);
+        if (!state.Route.Urgent && !calendar.IsWorkingTime(t.Now))
+        {
+            var next = calendar.NextWorkingStart(t.Now);
+            t.State = t.State with { Timers = [.. t.State.Timers, armed with { DueAt = next }] };
+            t.Effects.Add(new ScheduleTimer(armed.Id, next, armed.Kind, armed.Round, armed.StepIndex, armed.EscalationLevel, armed.UserId, armed.Rung));
+            return t.Commit(history: false);
+        }
+        var person = context.PersonOf(user);
+        var today = calendar.LocalDate(t.Now);
+        var reachedToday = (person?.ReachedToday ?? 0)
+            + (state.Reaches ?? []).Count(r => r.UserId == user && r.State == RungStates.Due && calendar.LocalDate(r.At) == today && r.At <= t.Now);
+        var outcome = person is null || string.IsNullOrEmpty(person.Phone) ? RungStates.NoPhone
+            : (rung.Channel == ReachChannel.Sms ? person.SmsOff : person.CallsOff) ? RungStates.OptedOut
+            : state.Route.ReachDailyCap > 0 && reachedToday >= state.Route.ReachDailyCap ? RungStates.DailyCap
+            : RungStates.Due;
+        t.Record("step.rung", null, null, $"{Channel(rung.Channel)} to {user}: {outcome}", new()
+        {
+            ["to"] = user, ["channel"] = Channel(rung.Channel), ["rung"] = Str(armed.Rung + 1), ["state"] = outcome,
+            ["dueAt"] = armed.DueAt.ToString("O", CultureInfo.InvariantCulture),
+        });
+        string? key = null;
+        if (outcome == RungStates.Due)
+        {
+            key = EffectKey(state.ClaimId, state.Version + 1, t.Effects.Count);
+            var data = t.Data();
+            data["rung"] = Str(armed.Rung + 1);
+            t.Effects.Add(new Reach(user, rung.Channel, person!.Phone!, person.Language, armed.Rung + 1, data));
+        }
+        t.State = t.State with
+        {
+            Reaches = [.. state.Reaches ?? [], new ReachRecord(key, user, rung.Channel, armed.Rung + 1, armed.Round, armed.StepIndex, armed.DueAt, t.Now, outcome)],
+        };
+        return t.Commit();
+    }
+
+    private static string Channel(ReachChannel channel) => channel == ReachChannel.Sms ? "sms" : "call";
 
     private static DecideResult OnWithdrawn(WorkflowState state, Withdrawn input, DateTimeOffset now, WorkflowContext context)
     {
@@ -393,14 +471,35 @@ public static class ApprovalWorkflow
         var step = route.Steps[s.StepIndex];
         var armed = s.Timers.ToList();
         var canEscalate = step.Slots.Where((slot, i) => s.Slots[i] is null).Any(slot => slot.EscalationTiers.Count > s.EscalationLevel);
+        // Working time counts in the calendar of the people who must act. With several (offices), a step is reminded and
+        // escalated when the delay has passed for every one of them: nobody is skipped over during their own holiday.
+        var waiting = WaitingOn(s, t.Now, context).Select(w => w.UserId).Distinct(StringComparer.Ordinal).ToList();
+        var calendars = waiting.Select(context.CalendarFor).Distinct().ToList();
+        if (calendars.Count == 0)
+        {
+            calendars.Add(context.Calendar);
+        }
+        DateTimeOffset After(TimeSpan delay) => calendars.Max(c => c.AddWorkingTime(t.Now, delay));
         // A reminder due at or after the escalation would only ever be cancelled by it.
         if (route.ReminderAfter > TimeSpan.Zero && (!canEscalate || route.ReminderAfter < route.EscalateAfter))
         {
-            armed.Add(Arm(t, TimerKind.Reminder, context.Calendar.AddWorkingTime(t.Now, route.ReminderAfter)));
+            armed.Add(Arm(t, TimerKind.Reminder, After(route.ReminderAfter)));
         }
         if (canEscalate && route.EscalateAfter > TimeSpan.Zero)
         {
-            armed.Add(Arm(t, TimerKind.Escalation, context.Calendar.AddWorkingTime(t.Now, route.EscalateAfter)));
+            armed.Add(Arm(t, TimerKind.Escalation, After(route.EscalateAfter)));
+        }
+        // The ladder: one timer per rung and waiting approver, in their office's working time (wall time if urgent).
+        for (var r = 0; r < (step.Ladder?.Count ?? 0); r++)
+        {
+            foreach (var user in waiting)
+            {
+                var rung = step.Ladder![r];
+                var due = route.Urgent ? t.Now + rung.After : context.CalendarFor(user).AddWorkingTime(t.Now, rung.After);
+                var id = RungTimerId(s.ClaimId, s.Round, s.StepIndex, s.EscalationLevel, r, user);
+                t.Effects.Add(new ScheduleTimer(id, due, TimerKind.Rung, s.Round, s.StepIndex, s.EscalationLevel, user, r));
+                armed.Add(new ArmedTimer(id, TimerKind.Rung, due, s.Round, s.StepIndex, s.EscalationLevel, user, r));
+            }
         }
         t.State = t.State with { Timers = armed };
     }
@@ -542,6 +641,7 @@ public static class ApprovalWorkflow
             return data;
         }
 
-        public Transitioned Commit() => new(State with { History = [.. State.History, .. _history], Version = State.Version + 1 }, Effects);
+        /// <param name="history">False for a bookkeeping transition (a spent or deferred rung): the version still moves on.</param>
+        public Transitioned Commit(bool history = true) => new(State with { History = history ? [.. State.History, .. _history] : State.History, Version = State.Version + 1 }, Effects);
     }
 }

@@ -10,6 +10,8 @@ namespace Reimburse.Core.Approvals;
 /// <param name="ReminderAfter">Working time from a step (or escalation) start to its reminder.</param>
 /// <param name="EscalateAfter">Working time from a step (or escalation) start to its escalation.</param>
 /// <param name="Notes">Why the route looks the way it does (off-hours, skipped approvers, merged levels).</param>
+/// <param name="Urgent">An urgent claim's ladder rungs ignore working hours.</param>
+/// <param name="ReachDailyCap">The policy's cap of SMS + calls per approver per local day (0: no ladder).</param>
 public sealed record Route(
     string PolicyVersion,
     DateTimeOffset PlannedAt,
@@ -17,11 +19,14 @@ public sealed record Route(
     TimeSpan ReminderAfter,
     TimeSpan EscalateAfter,
     IReadOnlyList<RouteStep> Steps,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes,
+    bool Urgent = false,
+    int ReachDailyCap = 0);
 
 /// <summary>One level of a route. The step completes when every slot has a signature.</summary>
 /// <param name="Slots">AllOf: one slot per named approver. AnyOf: one slot shared by all of them.</param>
-public sealed record RouteStep(string LevelId, string Name, ApprovalMode Mode, string Reason, IReadOnlyList<ApprovalSlot> Slots)
+/// <param name="Ladder">The reminder ladder after the chat / e-mail request (SMS, then a call), from the policy.</param>
+public sealed record RouteStep(string LevelId, string Name, ApprovalMode Mode, string Reason, IReadOnlyList<ApprovalSlot> Slots, IReadOnlyList<LadderRung>? Ladder = null)
 {
     /// <summary>The named approvers of all slots, in order, without escalation targets.</summary>
     [JsonIgnore]

@@ -12,7 +12,8 @@ public sealed record RouteRequest(
     Money Amount,
     string Category,
     DateTimeOffset SubmittedAt,
-    bool RequiresFinanceReview = false);
+    bool RequiresFinanceReview = false,
+    bool Urgent = false);
 
 /// <summary>Why a claim cannot be routed.</summary>
 public enum RoutingErrorCode { UnknownClaimant, UnknownSubmitter, UnknownCategory, WrongCurrency, NoEligibleApprover, EmptyRoute }
@@ -129,7 +130,12 @@ public static class RoutePlanner
         {
             return new RouteUnplannable(RoutingErrorCode.EmptyRoute, "No policy level applies to this claim.");
         }
-        return new RoutePlanned(new Route(policy.Version, request.SubmittedAt, offHours, policy.Timers.ReminderAfter, policy.Timers.EscalateAfter, steps, notes));
+        if (policy.Reach is { } reach)
+        {
+            steps = steps.Select(s => s with { Ladder = reach.For(s.LevelId, request.Urgent) }).ToList();
+        }
+        return new RoutePlanned(new Route(policy.Version, request.SubmittedAt, offHours, policy.Timers.ReminderAfter, policy.Timers.EscalateAfter, steps, notes,
+            request.Urgent, policy.Reach?.DailyCapPerApprover ?? 0));
     }
 
     /// <summary>

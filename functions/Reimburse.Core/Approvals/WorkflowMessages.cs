@@ -9,7 +9,7 @@ public enum WorkflowStatus { NotStarted, Pending, Returned, Approved, Rejected, 
 public enum Decision { Approve, Reject, Return }
 
 /// <summary>What a timer is for.</summary>
-public enum TimerKind { Reminder, Escalation }
+public enum TimerKind { Reminder, Escalation, Rung }
 
 /// <summary>An input to the approval workflow. Time is passed separately to <see cref="ApprovalWorkflow.Decide"/>.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
@@ -30,7 +30,8 @@ public sealed record Submitted(string ClaimantId, string SubmitterId, Money Amou
 public sealed record DecisionMade(string Actor, Decision Decision, string? Comment, int? Round = null, int? StepIndex = null, string? ReasonCode = null) : WorkflowInput;
 
 /// <summary>A timer scheduled by <see cref="ScheduleTimer"/> came due (possibly late, early or twice).</summary>
-public sealed record TimerFired(string TimerId, TimerKind Kind, int Round, int StepIndex, int EscalationLevel) : WorkflowInput;
+/// <param name="UserId">For a ladder rung: the approver it reaches; <paramref name="Rung"/> its index in the step's ladder.</param>
+public sealed record TimerFired(string TimerId, TimerKind Kind, int Round, int StepIndex, int EscalationLevel, string? UserId = null, int Rung = 0) : WorkflowInput;
 
 /// <summary>The claimant (or whoever submitted for them) withdrew the claim.</summary>
 public sealed record Withdrawn(string Actor, string? Reason) : WorkflowInput;
@@ -48,16 +49,17 @@ public sealed record Resubmitted(string Actor, Money Amount, Route Route, string
 [JsonDerivedType(typeof(CancelTimer), "cancelTimer")]
 [JsonDerivedType(typeof(PostToLedger), "postToLedger")]
 [JsonDerivedType(typeof(AppendAudit), "appendAudit")]
+[JsonDerivedType(typeof(Reach), "reach")]
 public abstract record WorkflowEffect;
 
 /// <summary>Send a notification built from a template (see <see cref="NotificationTemplates"/>).</summary>
 public sealed record Notify(IReadOnlyList<string> Recipients, string Template, IReadOnlyDictionary<string, string> Data) : WorkflowEffect;
 
 /// <summary>Deliver a <see cref="TimerFired"/> with these fields at DueAt (the timer id is deterministic and unique per claim).</summary>
-public sealed record ScheduleTimer(string TimerId, DateTimeOffset DueAt, TimerKind Kind, int Round, int StepIndex, int EscalationLevel) : WorkflowEffect
+public sealed record ScheduleTimer(string TimerId, DateTimeOffset DueAt, TimerKind Kind, int Round, int StepIndex, int EscalationLevel, string? UserId = null, int Rung = 0) : WorkflowEffect
 {
     /// <summary>The input to feed back when the timer fires.</summary>
-    public TimerFired ToInput() => new(TimerId, Kind, Round, StepIndex, EscalationLevel);
+    public TimerFired ToInput() => new(TimerId, Kind, Round, StepIndex, EscalationLevel, UserId, Rung);
 }
 
 /// <summary>The timer is no longer wanted. Best effort: a timer that fires anyway is a stale no-op.</summary>

@@ -24,4 +24,6 @@ public sealed record WorkflowStatusView(
     IReadOnlyList<RouteStep> Route,
     IReadOnlyList<string> RouteNotes,
     IReadOnlyList<HistoryEntry> History,
-    int Version);
+    int Version,
+    IReadOnlyList<RungView>? Ladder = null,
+    string? ViewerTimeZone = null);

@@ -13,7 +13,10 @@ public sealed class WorkingCalendar
     // Ten years of consecutive non-working days means a broken calendar, not a long holiday.
     private const int MaxDaysScanned = 3660;
 
-    public WorkingCalendar(TimeSpan utcOffset, IEnumerable<DayOfWeek> workDays, TimeOnly opens, TimeOnly closes, IEnumerable<DateOnly> holidays)
+    /// <param name="makeUpWorkingDays">Days off by weekday that are working days all the same (mainland China's 调休
+    /// make-up days: a Saturday or Sunday worked in exchange for a longer holiday). A date that is both wins as a holiday.</param>
+    public WorkingCalendar(TimeSpan utcOffset, IEnumerable<DayOfWeek> workDays, TimeOnly opens, TimeOnly closes, IEnumerable<DateOnly> holidays,
+        IEnumerable<DateOnly>? makeUpWorkingDays = null)
     {
         if (utcOffset < TimeSpan.FromHours(-14) || utcOffset > TimeSpan.FromHours(14) || utcOffset.Ticks % TimeSpan.TicksPerMinute != 0)
         {
@@ -32,6 +35,7 @@ public sealed class WorkingCalendar
         Opens = opens;
         Closes = closes;
         Holidays = new HashSet<DateOnly>(holidays);
+        MakeUpWorkingDays = new HashSet<DateOnly>(makeUpWorkingDays ?? []);
     }
 
     /// <summary>Hong Kong office hours (Mon–Fri 09:00–18:00, +08:00) with the given holidays.</summary>
@@ -52,6 +56,9 @@ public sealed class WorkingCalendar
 
     public IReadOnlySet<DateOnly> Holidays { get; }
 
+    /// <summary>Non-working weekdays that are worked this year (调休 make-up working days).</summary>
+    public IReadOnlySet<DateOnly> MakeUpWorkingDays { get; }
+
     /// <summary>Length of one working day; "1 working day" in the policy means this much working time.</summary>
     public TimeSpan WorkingDayLength => Closes - Opens;
 
@@ -61,7 +68,7 @@ public sealed class WorkingCalendar
     /// <summary>The company-local calendar date of an instant.</summary>
     public DateOnly LocalDate(DateTimeOffset instant) => DateOnly.FromDateTime(ToLocal(instant).DateTime);
 
-    public bool IsWorkingDay(DateOnly date) => WorkDays.Contains(date.DayOfWeek) && !Holidays.Contains(date);
+    public bool IsWorkingDay(DateOnly date) => (WorkDays.Contains(date.DayOfWeek) || MakeUpWorkingDays.Contains(date)) && !Holidays.Contains(date);
 
     /// <summary>True when the instant falls on a working day within [opens, closes).</summary>
     public bool IsWorkingTime(DateTimeOffset instant)

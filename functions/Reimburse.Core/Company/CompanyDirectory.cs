@@ -4,6 +4,9 @@ namespace Reimburse.Core.Company;
 public enum Role { Employee, Approver, Finance, Auditor, Admin }
 
 /// <summary>A person in the company directory.</summary>
+/// <param name="Office">The office they work from (its calendar counts their working time); null: the company's.</param>
+/// <param name="Phone">Mobile number in E.164 (<c>+85291234567</c>) for SMS and call reminders; null: none.</param>
+/// <param name="Language">"zh-HK" or "en": the language of their SMS and voice calls.</param>
 public sealed record User(
     string Id,
     string Name,
@@ -12,7 +15,10 @@ public sealed record User(
     string Department,
     IReadOnlySet<Role> Roles,
     string? Manager,
-    IReadOnlySet<string> FinanceDepartments)
+    IReadOnlySet<string> FinanceDepartments,
+    string? Office = null,
+    string? Phone = null,
+    string Language = "en")
 {
     public bool Has(Role role) => Roles.Contains(role);
 }

@@ -115,7 +115,7 @@ public static class ApprovalEndpoints
         return Answer(id, result);
     }
 
-    public static async Task<IResult> Status(string id, HttpContext http, ApprovalCommands commands, CompanyProvider companies,
+    public static async Task<IResult> Status(string id, HttpContext http, ApprovalCommands commands, CompanyProvider companies, ReachDelivery reach,
         IOptions<IdentityOptions> identity, CancellationToken cancellationToken)
     {
         var caller = Caller.From(http, identity);
@@ -130,7 +130,23 @@ public static class ApprovalEndpoints
         {
             return Problems.NotFoundResult("claim");
         }
-        return Results.Json(ApprovalWorkflow.Status(state, now, context), ApprovalJson.Options);
+        // Times are shown in the caller's office zone (a Shenzhen claimant and a Hong Kong approver each see their own).
+        var view = ApprovalWorkflow.Status(state, now, context) with
+        {
+            ViewerTimeZone = context.OfficeOf(caller.Id)?.TimeZone ?? (await companies.GetAsync(cancellationToken)).TimeZone,
+        };
+        if (view.Ladder is { Count: > 0 } ladder && ladder.Any(r => r.Key is not null))
+        {
+            // The ladder's rungs with what the provider made of them (their delivery records in the claim's partition).
+            var deliveries = (await reach.ListAsync(id, cancellationToken)).ToDictionary(d => d.Key, StringComparer.Ordinal);
+            view = view with
+            {
+                Ladder = ladder.Select(r => r.Key is { } key && deliveries.TryGetValue(key, out var d)
+                    ? r with { Delivery = d.State, ProviderStatus = d.ProviderStatus, Keypress = d.Keypress }
+                    : r).ToList(),
+            };
+        }
+        return Results.Json(view, ApprovalJson.Options);
     }
 
     public static async Task<IResult> ListPending(HttpContext http, ApprovalIndex index, ClaimStore claims, PolicyProvider policies, WorkflowClock workflowClock,

@@ -23,20 +23,33 @@ public sealed record ClockAnchor(DateTimeOffset Real, DateTimeOffset Workflow, d
 /// <summary>The serialisable part of a <see cref="WorkflowContext"/>: the calendar and the delegations in force when it
 /// was read (a decision carries the context the HTTP call authorised it with, so the orchestrator replays it exactly).</summary>
 public sealed record WorkflowContextData(
-    string UtcOffset, IReadOnlyList<DayOfWeek> WorkDays, string Opens, string Closes, IReadOnlyList<DateOnly> Holidays, IReadOnlyList<Delegation> Delegations)
+    string UtcOffset, IReadOnlyList<DayOfWeek> WorkDays, string Opens, string Closes, IReadOnlyList<DateOnly> Holidays, IReadOnlyList<Delegation> Delegations,
+    IReadOnlyList<OfficeData>? Offices = null, IReadOnlyList<Person>? People = null)
 {
     public static WorkflowContextData From(WorkflowContext context)
     {
         var c = context.Calendar;
         return new(c.UtcOffset.ToString("c", CultureInfo.InvariantCulture), [.. c.WorkDays.Order()], c.Opens.ToString("HH:mm", CultureInfo.InvariantCulture),
-            c.Closes.ToString("HH:mm", CultureInfo.InvariantCulture), [.. c.Holidays.Order()], [.. context.Delegations]);
+            c.Closes.ToString("HH:mm", CultureInfo.InvariantCulture), [.. c.Holidays.Order()], [.. context.Delegations],
+            context.Offices?.Values.Select(o => new OfficeData(o.Id, o.Name, o.TimeZone, [.. o.Calendar.Holidays.Order()], [.. o.Calendar.MakeUpWorkingDays.Order()])).ToList(),
+            context.People?.Values.ToList());
     }
 
-    public WorkflowContext ToContext() => new(
-        new WorkingCalendar(TimeSpan.Parse(UtcOffset, CultureInfo.InvariantCulture), WorkDays, TimeOnly.Parse(Opens, CultureInfo.InvariantCulture),
-            TimeOnly.Parse(Closes, CultureInfo.InvariantCulture), Holidays),
-        Delegations);
+    public WorkflowContext ToContext()
+    {
+        var offset = TimeSpan.Parse(UtcOffset, CultureInfo.InvariantCulture);
+        var opens = TimeOnly.Parse(Opens, CultureInfo.InvariantCulture);
+        var closes = TimeOnly.Parse(Closes, CultureInfo.InvariantCulture);
+        return new(
+            new WorkingCalendar(offset, WorkDays, opens, closes, Holidays),
+            Delegations,
+            Offices?.ToDictionary(o => o.Id, o => new Office(o.Id, o.Name, o.TimeZone, new WorkingCalendar(offset, WorkDays, opens, closes, o.Holidays, o.MakeUpWorkingDays)), StringComparer.Ordinal),
+            People?.ToDictionary(p => p.UserId, StringComparer.Ordinal));
+    }
 }
+
+/// <summary>An office as carried in <see cref="WorkflowContextData"/>: the company's hours, its own days off and make-up days.</summary>
+public sealed record OfficeData(string Id, string Name, string TimeZone, IReadOnlyList<DateOnly> Holidays, IReadOnlyList<DateOnly> MakeUpWorkingDays);
 
 /// <summary>External event "workflow": an input for the approval state machine (a decision, a withdrawal — or, to the
 /// claim orchestration of a returned claim, a resubmission), with the context it was checked against and who sent it.</summary>
@@ -195,7 +208,7 @@ public sealed partial class ApprovalOrchestration
                 continue;
             }
             rearmAt = null;
-            pending.Enqueue(new WorkflowEvent(WorkflowJson.Of<WorkflowInput>(new TimerFired(timer.Id, timer.Kind, timer.Round, timer.StepIndex, timer.EscalationLevel)), wake.Context, "system", null));
+            pending.Enqueue(new WorkflowEvent(WorkflowJson.Of<WorkflowInput>(timer.ToInput()), wake.Context, "system", null));
         }
         // A long-lived round (many reminders, escalations, stale clicks) starts a fresh history with its state; events not
         // yet received are carried over by the engine.
@@ -223,6 +236,11 @@ public sealed partial class ApprovalOrchestration
                     break;
                 case Notify:
                     sends.Add(context.CallActivityAsync<bool>(nameof(WorkflowActivities.DeliverNotification), new NotificationDue(claimId, keyed), Retry));
+                    break;
+                case Reach:
+                    // A ladder rung (SMS / call): exactly once by key; a provider that keeps failing is recorded as failed, the
+                    // activity still completes, so the workflow never waits on it.
+                    sends.Add(context.CallActivityAsync<string>(nameof(WorkflowActivities.DeliverReach), new NotificationDue(claimId, keyed), Retry));
                     break;
                 // Timers follow from the state (its armed timers); audit entries were committed with it.
             }

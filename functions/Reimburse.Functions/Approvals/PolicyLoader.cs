@@ -33,12 +33,12 @@ public sealed class PolicyValidationException(string source, IReadOnlyList<Polic
 /// </summary>
 public static partial class PolicyLoader
 {
-    private static readonly string[] TopKeys = ["company", "version", "currency", "workingHours", "holidays", "levels", "financeReview", "timers", "escalation", "offHours", "delegations"];
+    private static readonly string[] TopKeys = ["company", "version", "currency", "workingHours", "holidays", "levels", "financeReview", "timers", "escalation", "offHours", "delegations", "offices", "reach"];
 
     /// <summary>Loads and validates, throwing <see cref="PolicyValidationException"/> with every error.</summary>
-    public static ApprovalPolicy Load(string yaml, CompanyDirectory directory, string sourceName = "policy.yaml")
+    public static ApprovalPolicy Load(string yaml, CompanyDirectory directory, string sourceName = "policy.yaml", Func<string, string?>? readCalendar = null)
     {
-        var result = Parse(yaml, directory);
+        var result = Parse(yaml, directory, readCalendar);
         return result.Policy ?? throw new PolicyValidationException(sourceName, result.Errors);
     }
 
@@ -50,7 +50,8 @@ public static partial class PolicyLoader
     }
 
     /// <summary>Parses and validates without throwing.</summary>
-    public static PolicyLoadResult Parse(string yaml, CompanyDirectory directory)
+    /// <param name="readCalendar">Reads an office's iCalendar file by name (null: not found); default: the shipped seed/calendars.</param>
+    public static PolicyLoadResult Parse(string yaml, CompanyDirectory directory, Func<string, string?>? readCalendar = null)
     {
         var stream = new YamlStream();
         try
@@ -72,7 +73,7 @@ public static partial class PolicyLoader
         {
             return new PolicyLoadResult(null, [new PolicyError(1, 1, "The policy file must hold exactly one YAML document.")]);
         }
-        var reader = new Reader(directory);
+        var reader = new Reader(directory, readCalendar ?? OfficeCalendars.ReadShipped);
         var policy = reader.ReadPolicy(stream.Documents[0].RootNode);
         return reader.Errors.Count > 0 || policy is null
             ? new PolicyLoadResult(null, reader.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList())
@@ -103,7 +104,7 @@ public static partial class PolicyLoader
     [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)\s*(?<unit>[mhd])$")]
     private static partial Regex DurationPattern();
 
-    private sealed class Reader(CompanyDirectory directory)
+    private sealed class Reader(CompanyDirectory directory, Func<string, string?> readCalendar)
     {
         private static readonly Dictionary<string, DayOfWeek> Days = new(StringComparer.OrdinalIgnoreCase)
         {
@@ -141,12 +142,172 @@ public static partial class PolicyLoader
             var offHours = Get(map, "offHours") is { } oh && AsMap(oh, "offHours") is { } ohMap ? ReadOffHours(ohMap) : null;
             var review = Get(map, "financeReview") is { } fr && AsMap(fr, "financeReview") is { } frMap ? ReadFinanceReview(frMap) : null;
             var delegations = ReadDelegations(map);
+            var offices = ReadOffices(map, calendar);
+            var reach = ReadReach(map, calendar, levels);
 
             if (Errors.Count > 0 || calendar is null || timers is null || escalation is null)
             {
                 return null;
             }
-            return new ApprovalPolicy(directory.Id, version, currency?.Value ?? directory.BaseCurrency, calendar, levels, timers, escalation, offHours, review, delegations);
+            return new ApprovalPolicy(directory.Id, version, currency?.Value ?? directory.BaseCurrency, calendar, levels, timers, escalation, offHours, review, delegations,
+                reach, offices);
+        }
+
+        /// <summary>offices: [{ id, name, timeZone, calendar: file.ics | holidays: [...], makeUpWorkingDays: [...] }]. Each
+        /// office works the policy's hours at the policy's offset; its calendar replaces the policy's holidays.</summary>
+        private Dictionary<string, Office>? ReadOffices(YamlMappingNode root, WorkingCalendar? company)
+        {
+            if (Get(root, "offices") is not { } node || AsSequence(node, "offices") is not { } seq)
+            {
+                CheckUserOffices(root, null);
+                return null;
+            }
+            var offices = new Dictionary<string, Office>(StringComparer.Ordinal);
+            foreach (var item in seq)
+            {
+                if (AsMap(item, "office") is not { } o)
+                {
+                    continue;
+                }
+                CheckKeys(o, ["id", "name", "timeZone", "calendar", "holidays", "makeUpWorkingDays"]);
+                var id = RequiredString(o, "id");
+                var zone = RequiredString(o, "timeZone");
+                var holidays = new List<DateOnly>();
+                var workdays = new List<DateOnly>();
+                if (OptionalString(o, "calendar") is { } file)
+                {
+                    var node2 = o.Children[new YamlScalarNode("calendar")];
+                    if (readCalendar(file) is not { } text)
+                    {
+                        Error(node2, $"Calendar file '{file}' was not found (seed/calendars, or uploaded with PUT /api/admin/calendars/{{name}}).");
+                    }
+                    else
+                    {
+                        var days = OfficeCalendars.Parse(text);
+                        foreach (var e in days.Errors)
+                        {
+                            Error(node2, $"{file}: {e}");
+                        }
+                        holidays.AddRange(days.Holidays);
+                        workdays.AddRange(days.MakeUpWorkingDays);
+                    }
+                }
+                holidays.AddRange(Dates(o, "holidays"));
+                workdays.AddRange(Dates(o, "makeUpWorkingDays"));
+                if (id is null || zone is null || company is null)
+                {
+                    continue;
+                }
+                if (offices.ContainsKey(id.Value))
+                {
+                    Error(id.Node, $"Office id '{id.Value}' is listed twice.");
+                    continue;
+                }
+                var calendar = new WorkingCalendar(company.UtcOffset, company.WorkDays, company.Opens, company.Closes, holidays, workdays);
+                offices[id.Value] = new Office(id.Value, OptionalString(o, "name") ?? id.Value, zone.Value, calendar);
+            }
+            CheckUserOffices(root, offices);
+            return offices;
+        }
+
+        private void CheckUserOffices(YamlMappingNode root, Dictionary<string, Office>? offices)
+        {
+            foreach (var u in directory.Users.Where(u => u.Office is not null && offices?.ContainsKey(u.Office) != true))
+            {
+                Error(root, $"User '{u.Id}' works at office '{u.Office}', which the policy's offices do not list.");
+            }
+        }
+
+        private List<DateOnly> Dates(YamlMappingNode map, string key)
+        {
+            var result = new List<DateOnly>();
+            if (Get(map, key) is not { } node || AsSequence(node, key) is not { } seq)
+            {
+                return result;
+            }
+            foreach (var item in seq)
+            {
+                if (Scalar(item, key) is not { } text)
+                {
+                    continue;
+                }
+                if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+                {
+                    result.Add(d);
+                }
+                else
+                {
+                    Error(item, $"'{text}' is not a date (yyyy-MM-dd).");
+                }
+            }
+            return result;
+        }
+
+        /// <summary>reach: { dailyCapPerApprover, ladder: [{ channel: sms|call, after }], levels: { levelId: [...] }, urgent: [...] }.</summary>
+        private ReachPolicy? ReadReach(YamlMappingNode root, WorkingCalendar? calendar, List<PolicyLevel> levels)
+        {
+            if (Get(root, "reach") is not { } node || AsMap(node, "reach") is not { } map)
+            {
+                return null;
+            }
+            CheckKeys(map, ["dailyCapPerApprover", "ladder", "levels", "urgent"]);
+            var dayLength = calendar?.WorkingDayLength ?? TimeSpan.FromHours(9);
+            var cap = 0;
+            if (RequiredString(map, "dailyCapPerApprover") is { } capText
+                && (!int.TryParse(capText.Value, NumberStyles.None, CultureInfo.InvariantCulture, out cap) || cap is < 1 or > 50))
+            {
+                Error(capText.Node, "dailyCapPerApprover must be a whole number from 1 to 50.");
+            }
+            var ladder = Rungs(map, "ladder", dayLength) ?? [];
+            var perLevel = new Dictionary<string, IReadOnlyList<LadderRung>>(StringComparer.Ordinal);
+            if (Get(map, "levels") is { } lv && AsMap(lv, "levels") is { } lvMap)
+            {
+                foreach (var (k, _) in lvMap.Children)
+                {
+                    var levelId = ((YamlScalarNode)k).Value ?? "";
+                    if (levelId != RoutePlanner.FinanceReviewLevel && levels.All(l => l.Id != levelId))
+                    {
+                        Error(k, $"Unknown level '{levelId}' (levels: {string.Join(", ", levels.Select(l => l.Id).Append(RoutePlanner.FinanceReviewLevel))}).");
+                    }
+                    perLevel[levelId] = Rungs(lvMap, levelId, dayLength) ?? [];
+                }
+            }
+            var urgent = Get(map, "urgent") is null ? null : Rungs(map, "urgent", dayLength);
+            return new ReachPolicy(ladder, perLevel, urgent, cap);
+        }
+
+        private List<LadderRung>? Rungs(YamlMappingNode map, string key, TimeSpan dayLength)
+        {
+            if (Get(map, key) is not { } node || AsSequence(node, key) is not { } seq)
+            {
+                return null;
+            }
+            var rungs = new List<LadderRung>();
+            foreach (var item in seq)
+            {
+                if (AsMap(item, "rung") is not { } r)
+                {
+                    continue;
+                }
+                CheckKeys(r, ["channel", "after"]);
+                var channel = RequiredString(r, "channel");
+                var after = Duration(r, "after", dayLength);
+                if (channel is not null && channel.Value is not ("sms" or "call"))
+                {
+                    Error(channel.Node, $"channel '{channel.Value}' must be sms or call (chat and e-mail are the ladder's first rung, sent at once).");
+                    continue;
+                }
+                if (channel is null || after is null)
+                {
+                    continue;
+                }
+                if (rungs.Count > 0 && after <= rungs[^1].After)
+                {
+                    Error(r, $"Rungs must come later one after another: {after} is not after {rungs[^1].After}.");
+                }
+                rungs.Add(new LadderRung(channel.Value == "sms" ? ReachChannel.Sms : ReachChannel.Call, after.Value));
+            }
+            return rungs;
         }
 
         private WorkingCalendar? ReadCalendar(YamlMappingNode root)

@@ -7,7 +7,7 @@ namespace Reimburse.Functions.Approvals;
 
 /// <summary>The company's approval policy (config blob {companyId}/policy.yaml, seeded by DemoSeeder), validated with
 /// <see cref="PolicyLoader"/> and cached briefly like the directory, so the hot path makes no storage call.</summary>
-public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider companies, DelegationStore delegations, TimeProvider clock)
+public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider companies, DelegationStore delegations, ReachDelivery reach, TimeProvider clock)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -31,7 +31,9 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
             try
             {
                 var blob = (await storage.Config.GetBlobClient(CompanyProvider.PolicyBlob(companies.CompanyId)).DownloadContentAsync(cancellationToken)).Value;
-                var policy = PolicyLoader.Load(blob.Content.ToString(), company);
+                var calendars = await UploadedCalendarsAsync(cancellationToken);
+                var policy = PolicyLoader.Load(blob.Content.ToString(), company,
+                    readCalendar: name => calendars.TryGetValue(name, out var uploaded) ? uploaded : OfficeCalendars.ReadShipped(name));
                 _cached = (policy, company, clock.GetUtcNow());
                 return (policy, company);
             }
@@ -52,7 +54,43 @@ public sealed class PolicyProvider(ReimburseStorage storage, CompanyProvider com
         await ContextAsync((await GetAsync(cancellationToken)).Policy, cancellationToken);
 
     public async Task<WorkflowContext> ContextAsync(ApprovalPolicy policy, CancellationToken cancellationToken = default) =>
-        WorkflowContext.For(policy, (await delegations.ListAsync(cancellationToken)).Select(d => d.Delegation));
+        await reach.WithPeopleAsync(WorkflowContext.For(policy, (await delegations.ListAsync(cancellationToken)).Select(d => d.Delegation)),
+            await companies.GetAsync(cancellationToken), countsOn: null, cancellationToken);
+
+    /// <summary>The context for a timer (a reminder or a ladder rung): with each person's SMS / call count of
+    /// <paramref name="today"/>, for the policy's daily cap.</summary>
+    public async Task<WorkflowContext> ContextForTimersAsync(DateOnly today, CancellationToken cancellationToken = default)
+    {
+        var (policy, company) = await GetAsync(cancellationToken);
+        return await reach.WithPeopleAsync(WorkflowContext.For(policy, (await delegations.ListAsync(cancellationToken)).Select(d => d.Delegation)),
+            company, today, cancellationToken);
+    }
+
+    /// <summary>Office calendars an admin uploaded (config blobs {company}/calendars/*.ics); a policy's calendar file is
+    /// looked up here first, then in the shipped seed/calendars.</summary>
+    private async Task<Dictionary<string, string>> UploadedCalendarsAsync(CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var prefix = CalendarBlob(companies.CompanyId, "");
+        try
+        {
+            await foreach (var item in storage.Config.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix: prefix, cancellationToken: cancellationToken))
+            {
+                var name = item.Name[prefix.Length..];
+                if (name.EndsWith(".ics", StringComparison.OrdinalIgnoreCase))
+                {
+                    result[name] = (await storage.Config.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToString();
+                }
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No config container yet: only the shipped calendars.
+        }
+        return result;
+    }
+
+    public static string CalendarBlob(string companyId, string name) => $"{companyId}/calendars/{name}";
 
     public void Invalidate() => _cached = null;
 }

@@ -35,6 +35,8 @@ public sealed partial class WorkflowActivities(
     PolicyProvider policies,
     WorkflowNotifications notifications,
     ApprovalCommands commands,
+    ReachDelivery reach,
+    WorkflowClock workflowClock,
     TimeProvider clock,
     ILogger<WorkflowActivities> logger,
     Events.ClaimEventPublisher events)
@@ -85,7 +87,8 @@ public sealed partial class WorkflowActivities(
     {
         var state = WorkflowJson.To<WorkflowState>(request.State);
         var accepted = await commands.UnappliedAsync(request.ClaimId, state);
-        return new WorkflowWake(WorkflowContextData.From(await policies.ContextAsync()), accepted);
+        var (policy, _) = await policies.GetAsync();
+        return new WorkflowWake(WorkflowContextData.From(await policies.ContextForTimersAsync(policy.Calendar.LocalDate(workflowClock.GetUtcNow()))), accepted);
     }
 
     /// <summary>For the orchestration of a returned claim when it wakes: the claimant's resubmission (the claim is Submitted
@@ -156,6 +159,17 @@ public sealed partial class WorkflowActivities(
             ReimburseTelemetry.ApprovalEscalated();
         }
         return delivered;
+    }
+
+    /// <summary>Carries out a ladder rung (SMS or call) exactly once by key; returns its delivery state. A provider failure is
+    /// recorded as failed and the activity completes, so the workflow is never held by it.</summary>
+    [Function(nameof(DeliverReach))]
+    public async Task<string> DeliverReach([ActivityTrigger] NotificationDue input)
+    {
+        var effect = WorkflowJson.To<WorkflowEffect>(input.Effect.Effect) as Reach ?? throw new InvalidOperationException("Not a ladder rung.");
+        var (policy, _) = await policies.GetAsync();
+        var context = await policies.ContextAsync(policy);
+        return await reach.DeliverAsync(input.ClaimId, input.Effect, effect, context.CalendarFor(effect.UserId).LocalDate(workflowClock.GetUtcNow()));
     }
 
     [LoggerMessage(EventId = 4410, Level = LogLevel.Debug, Message = "Claim {ClaimId}: workflow version {Version} {Outcome}")]

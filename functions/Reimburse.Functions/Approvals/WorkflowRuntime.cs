@@ -16,6 +16,10 @@ public static class WorkflowRuntime
             .ValidateOnStart();
         services.AddSingleton<WorkflowClock>();
         services.AddSingleton<DelegationStore>();
+        services.AddOptions<Reimburse.Functions.Notifications.TwilioOptions>().BindConfiguration(Reimburse.Functions.Notifications.TwilioOptions.Section).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Reimburse.Functions.Notifications.TwilioOptions>, Reimburse.Functions.Notifications.TwilioOptionsValidator>();
+        services.AddSingleton<Reimburse.Functions.Notifications.TwilioGateway>();
+        services.AddSingleton<ReachDelivery>();
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<ApprovalLinks>();
         services.AddSingleton<ApprovalIndex>();
@@ -32,6 +36,7 @@ public static class WorkflowRuntime
     {
         app.MapApprovalEndpoints();
         app.MapDelegationEndpoints();
+        app.MapReachEndpoints();
         return app;
     }
 

@@ -38,8 +38,10 @@ public static class CompanyLoader
                 if (Enum.TryParse<Role>(r, ignoreCase: true, out var role)) roles.Add(role);
                 else errors.Add($"user {u.Id}: unknown role '{r}'");
             }
+            if (u.Phone is not null && PhoneNumber.Validate(u.Phone) is { } phoneError) errors.Add($"user {u.Id}: {phoneError}");
+            if (u.Language is not null and not ("en" or "zh-HK")) errors.Add($"user {u.Id}: language must be en or zh-HK");
             users.Add(new User(u.Id ?? "", u.Name ?? u.Id ?? "", u.NameZh, u.Email ?? "", u.Department ?? "", roles, u.Manager,
-                new HashSet<string>(u.FinanceDepartments ?? [], StringComparer.Ordinal)));
+                new HashSet<string>(u.FinanceDepartments ?? [], StringComparer.Ordinal), u.Office, u.Phone, u.Language ?? "en"));
         }
         var categories = (doc.Categories ?? []).Select(c => new Category(c.Id ?? "", c.Name ?? c.Id ?? "", c.NameZh, c.Limit, c.ReceiptRequiredOver, c.Aliases ?? [])).ToList();
         var vendors = (doc.Vendors ?? []).Select(v => new Vendor(v.Name ?? "", v.NameZh, v.Categories ?? [])).ToList();
@@ -100,6 +102,9 @@ public static class CompanyLoader
         public List<string>? Roles { get; set; }
         public string? Manager { get; set; }
         public List<string>? FinanceDepartments { get; set; }
+        public string? Office { get; set; }
+        public string? Phone { get; set; }
+        public string? Language { get; set; }
     }
 
     private sealed class CategoryYaml

@@ -137,7 +137,7 @@ internal sealed class ClaimDriver(string claimId, WorkflowContext context, DateT
     {
         var next = State.Timers.OrderBy(t => t.DueAt).First();
         Now = next.DueAt;
-        return (next, Accept(new TimerFired(next.Id, next.Kind, next.Round, next.StepIndex, next.EscalationLevel)));
+        return (next, Accept(next.ToInput()));
     }
 
     public IEnumerable<Notify> Notifications(string template) => Effects.OfType<Notify>().Where(n => n.Template == template);

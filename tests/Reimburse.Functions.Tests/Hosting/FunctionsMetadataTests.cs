@@ -27,6 +27,11 @@ public sealed class FunctionsMetadataTests
         ["ListDelegations"] = "http GET me/delegations",
         ["CreateDelegation"] = "http POST me/delegations",
         ["RevokeDelegation"] = "http DELETE me/delegations/{id}",
+        ["GetReachPreferences"] = "http GET me/reach",
+        ["SetReachPreferences"] = "http PUT me/reach",
+        ["TwilioStatus"] = "http POST twilio/status",
+        ["TwilioKeypress"] = "http POST twilio/keypress",
+        ["PutOfficeCalendar"] = "http PUT admin/calendars/{name}",
         ["GetKpis"] = "http GET kpis",
         ["GetPics"] = "http GET meta/pics",
         ["ExportMyData"] = "http GET me/export",
@@ -88,6 +93,7 @@ public sealed class FunctionsMetadataTests
         ["ExportOrchestration"] = "orchestration",
         ["SyncExportClaim"] = "activity",
         ["FinishExport"] = "activity",
+        ["DeliverReach"] = "activity",
     };
 
     private static Dictionary<string, JsonElement> Triggers()
