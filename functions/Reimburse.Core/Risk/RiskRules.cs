@@ -20,6 +20,7 @@ public static class RiskReasonCodes
     public const string LateSubmission = "LateSubmission";
     public const string RoundAmount = "RoundAmount";
     public const string UnusualPattern = "UnusualPattern";
+    public const string LookAlikeText = "LookAlikeText";
 }
 
 /// <summary>One rule that fired: its code, its weight in the combined score, and the wording.</summary>
@@ -81,6 +82,10 @@ public static class RiskRules
         if (ReceiptAmountMismatch(claim, policy) is { } mismatch)
         {
             hits.Add(mismatch);
+        }
+        if (TextRiskRules.LookAlikeText(claim) is { } lookAlike)
+        {
+            hits.Add(lookAlike);
         }
     }
 
