@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Reimburse.Testing;
 using Reimburse.Testing.Fuzz;
+using Reimburse.Bench.Intake;
 
 namespace Reimburse.Bench;
 

@@ -155,6 +155,12 @@ public static class StrictText
             return (null, Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON",
                 $"The body is not valid JSON (line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}): {Describe(ex)}", "$"));
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-property check unescapes names: a name holding a lone surrogate throws here (found by the fuzzer).
+            return (null, Problems.Problem(400, Problems.MalformedRequest, "Invalid text",
+                "A property name is not valid Unicode text (a lone UTF-16 surrogate such as \\ud800, or bytes that are not UTF-8).", "$"));
+        }
         if (FindInvalidText(doc.RootElement) is { } path)
         {
             doc.Dispose();

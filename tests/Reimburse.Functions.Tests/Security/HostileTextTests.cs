@@ -101,6 +101,10 @@ public sealed class HostileTextTests(AzuriteFixture azurite)
             (mgr, HttpMethod.Post, "/api/claims/c-1/decisions", "{\"decision\":\"reject\",\"comment\":\"\\ud83d\"}", "comment"),
             (mgr, HttpMethod.Post, "/api/me/delegations", "{\"to\":\"\\udc00\",\"start\":\"2026-12-01\",\"end\":\"2026-12-02\"}", "to"),
             (chan, HttpMethod.Post, "/api/dev/tokens", "{\"userId\":\"emp-chan\\ud800\"}", "userId"),
+            // Found by `bench fuzz` (seed 2026): a lone surrogate in a property name beside another property was a 500.
+            (chan, HttpMethod.Post, "/api/dev/tokens", "{\"userId\":\"emp-chan\",\"\\ud800\":\"x\"}", "$"),
+            (mgr, HttpMethod.Post, "/api/claims/c-1/withdraw", "{\"reason\":\"x\",\"\\ud800\":\"\\uD86F\\uDEAD\"}", "$"),
+            (chan, HttpMethod.Post, "/api/claims", "{\"category\":\"meals\",\"\\udc00\":1}", "$"),
             (chan, HttpMethod.Get, "/api/claims?pageSize=%FF", null, "query.pageSize"),
             (chan, HttpMethod.Get, "/api/claims?continuationToken=%ED%A0%80", null, "query.continuationToken"), // an encoded surrogate
             (chan, HttpMethod.Get, "/api/claims/%C3%28", null, "path"),
