@@ -93,7 +93,8 @@ public static class ClaimRules
     public static ClaimFields Normalize(ClaimFields f, CompanyDirectory company) => f with
     {
         Category = company.FindCategory(f.Category ?? "")?.Id ?? NullIfBlank(f.Category),
-        Currency = (NullIfBlank(f.Currency) ?? company.BaseCurrency).ToUpperInvariant(),
+        // NFKC: a full-width "ＨＫＤ" from a phone keyboard is HKD.
+        Currency = (NullIfBlank(f.Currency) is { } c ? Text.TextNormalizer.Normalize(c) : company.BaseCurrency).ToUpperInvariant(),
         Merchant = NullIfBlank(f.Merchant),
         Description = NullIfBlank(f.Description),
         Project = NullIfBlank(f.Project),

@@ -62,8 +62,8 @@ public sealed record CompanyDirectory(
     {
         _categories ??= Categories
             .SelectMany(c => c.Aliases.Append(c.Id).Select(k => (k, c)))
-            .ToDictionary(x => x.k, x => x.c, StringComparer.OrdinalIgnoreCase);
-        return _categories.GetValueOrDefault(idOrAlias.Trim());
+            .ToDictionary(x => Text.TextNormalizer.Normalize(x.k), x => x.c, StringComparer.Ordinal);
+        return _categories.GetValueOrDefault(Text.TextNormalizer.Normalize(idOrAlias));
     }
 
     public Department? FindDepartment(string id) => Departments.FirstOrDefault(d => d.Id == id);
@@ -79,7 +79,7 @@ public sealed record CompanyDirectory(
         return Vendors.FirstOrDefault(v => NormalizeVendor(v.Name) == key || (v.NameZh is not null && NormalizeVendor(v.NameZh) == key));
     }
 
-    /// <summary>Lower-case letters and digits only (CJK kept), for vendor matching.</summary>
-    public static string NormalizeVendor(string name) =>
-        new(name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+    /// <summary>Lower-case letters and digits only (CJK kept), for vendor matching: the normaliser's match key, so
+    /// full-width forms, invisible characters and look-alike letters do not hide a vendor.</summary>
+    public static string NormalizeVendor(string name) => Text.TextNormalizer.MatchKey(name);
 }

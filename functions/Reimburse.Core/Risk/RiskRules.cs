@@ -23,6 +23,7 @@ public static class RiskReasonCodes
 
     /// <summary>The learned layer's reason: what weighed most in a model trained on finance's decisions.</summary>
     public const string LearnedFromDecisions = "LearnedFromDecisions";
+    public const string LookAlikeText = "LookAlikeText";
 }
 
 /// <summary>One rule that fired: its code, its weight in the combined score, and the wording.</summary>
@@ -84,6 +85,10 @@ public static class RiskRules
         if (ReceiptAmountMismatch(claim, policy) is { } mismatch)
         {
             hits.Add(mismatch);
+        }
+        if (TextRiskRules.LookAlikeText(claim) is { } lookAlike)
+        {
+            hits.Add(lookAlike);
         }
     }
 

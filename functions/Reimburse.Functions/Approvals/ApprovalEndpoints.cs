@@ -29,6 +29,7 @@ public sealed record PendingApproval(string ClaimId, string ClaimantId, decimal 
 public static class ApprovalEndpoints
 {
     private const string ProblemBase = "https://reimburse.example/problems/";
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
     public static void MapApprovalEndpoints(this IEndpointRouteBuilder app)
     {
@@ -212,14 +213,7 @@ public static class ApprovalEndpoints
         {
             return (null, Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send application/json."));
         }
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(http.Request.Body, new JsonSerializerOptions(JsonSerializerDefaults.Web), cancellationToken);
-            return body is null ? (null, Problems.Problem(400, Problems.MalformedRequest, "Empty body", "Send a JSON object.", "$")) : (body, null);
-        }
-        catch (JsonException)
-        {
-            return (null, Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON", "The body is not valid JSON of the expected shape.", "$"));
-        }
+        // Strict text, no duplicate properties (StrictText), then bound with web defaults as before.
+        return await StrictText.ReadJsonAsync<T>(http.Request.Body, WebJson, cancellationToken);
     }
 }

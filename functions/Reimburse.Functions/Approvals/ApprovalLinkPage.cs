@@ -177,8 +177,10 @@ public static class ApprovalLinkPage
     private static string Encode(string s) => WebUtility.HtmlEncode(s);
 
     private static bool WantsHtml(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
-        || request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
+        request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true)
+        // A GET is a click from a notification, unless the caller asked for JSON (an API client gets ProblemDetails).
+        || ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && !request.Headers.Accept.Any(a => a?.Contains("json", StringComparison.OrdinalIgnoreCase) == true));
 
     /// <summary>The token is in the URL and the page carries a decision button: never cached, framed, indexed or leaked
     /// through a Referer; no script at all.</summary>

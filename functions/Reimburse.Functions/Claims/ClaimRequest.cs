@@ -31,7 +31,12 @@ public static class ClaimRequest
         }
         foreach (var p in root.EnumerateObject())
         {
-            if (ServerOwned.Contains(p.Name))
+            // A name that is not valid text (an escaped lone surrogate) is refused, not read: reading it throws.
+            if (Hosting.StrictText.NameOf(p) is null)
+            {
+                Add("$", "A property name is not valid Unicode text.");
+            }
+            else if (ServerOwned.Contains(p.Name))
             {
                 Add(p.Name, "This field is set by the server and cannot be sent.");
             }
@@ -40,13 +45,17 @@ public static class ClaimRequest
                 Add(p.Name, "Unknown field.");
             }
         }
+        if (errors.ContainsKey("$"))
+        {
+            return (ClaimFields.Empty, errors); // looking fields up by name would read the invalid name
+        }
 
         string? Text(string name)
         {
             if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-            if (v.ValueKind == JsonValueKind.String) return v.GetString();
-            Add(name, "Must be a string.");
-            return null;
+            var (text, error) = Hosting.StrictText.GetString(v);
+            if (error is not null) Add(name, error);
+            return text;
         }
 
         decimal? amount = null;
@@ -54,7 +63,7 @@ public static class ClaimRequest
         {
             // Parse from the JSON text, never through double.
             if (a.ValueKind == JsonValueKind.Number && a.TryGetDecimal(out var n)) amount = n;
-            else if (a.ValueKind == JsonValueKind.String && decimal.TryParse(a.GetString(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var s)) amount = s;
+            else if (a.ValueKind == JsonValueKind.String && Hosting.StrictText.GetString(a).Value is { } t && decimal.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var s)) amount = s;
             else Add("amount", "Must be a decimal number such as 268.50 (a JSON number or a string).");
         }
 

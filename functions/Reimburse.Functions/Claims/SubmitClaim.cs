@@ -150,18 +150,9 @@ public static class SubmitClaim
         return await ReadMultipartAsync(request, cancellationToken);
     }
 
-    private static async Task<(JsonDocument? Doc, IResult? Problem)> ReadJsonAsync(Stream body, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken), null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON",
-                $"The body is not valid JSON (line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}).", "$"));
-        }
-    }
+    // Strict: well-formed, no duplicate properties, every string valid Unicode text (StrictText, docs/security-input.md).
+    private static Task<(JsonDocument? Doc, IResult? Problem)> ReadJsonAsync(Stream body, CancellationToken cancellationToken) =>
+        StrictText.ReadJsonAsync(body, cancellationToken);
 
     private static async Task<((ClaimFields, List<IncomingReceipt>, Dictionary<string, List<string>>)? Parsed, IResult? Problem)> ReadMultipartAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -181,6 +172,11 @@ public static class SubmitClaim
             return (null, Problems.Problem(400, Problems.MalformedRequest, "Malformed multipart body", ex.Message, "receipts"));
         }
 
+        // Field names, values and file names must be valid text: the form reader decodes leniently (U+FFFD).
+        if (StrictText.CheckForm(form) is { Count: > 0 } textErrors)
+        {
+            return (null, Problems.Problem(400, Problems.MalformedRequest, "Invalid text", textErrors.First().Value[0], textErrors.First().Key));
+        }
         JsonDocument? doc = null;
         IResult? problem = null;
         var claimFile = form.Files.GetFile("claim");

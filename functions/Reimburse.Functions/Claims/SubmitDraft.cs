@@ -46,14 +46,10 @@ public static class SubmitDraft
             {
                 return Problems.Problem(415, Problems.MalformedRequest, "Unsupported content type", "Send the fields to fill as application/json, or no body.");
             }
-            JsonDocument doc;
-            try
+            var (doc, problem) = await StrictText.ReadJsonAsync(http.Request.Body, cancellationToken);
+            if (doc is null)
             {
-                doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
-            }
-            catch (JsonException)
-            {
-                return Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON", "The body is not valid JSON.", "$");
+                return problem!;
             }
             using (doc)
             {

@@ -29,6 +29,7 @@ public sealed class ApiPipeline
         var app = new ApplicationBuilder(services);
         app.UseReimburseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseStrictRequestText();
         app.UsePrincipalHeaderGuard();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -51,6 +51,7 @@ public static class ReimburseServices
         services.AddSingleton<ClaimIndex>();
         services.AddSingleton<ReceiptStore>();
         services.AddSingleton<ReceiptDropProcessor>();
+        services.AddSingleton<Triggers.MalformedMessages>();
         services.AddSingleton<QueueNudger>();
         services.AddSingleton<ApiPipeline>();
         services.AddSingleton<TriggerDispatch>();

@@ -16,17 +16,17 @@ public static class DevTokenEndpoint
     public static async Task<IResult> Handle(HttpRequest request, DevTokenService tokens, CompanyProvider companies, CancellationToken cancellationToken)
     {
         string? userId = null;
-        try
+        var (doc, problem) = await StrictText.ReadJsonAsync(request.Body, cancellationToken);
+        if (doc is null)
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            return problem!;
+        }
+        using (doc)
+        {
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("userId", out var u) && u.ValueKind == JsonValueKind.String)
             {
                 userId = u.GetString();
             }
-        }
-        catch (JsonException)
-        {
-            return Problems.Problem(400, Problems.MalformedRequest, "Malformed JSON", "Send {\"userId\":\"emp-chan\"}.", "userId");
         }
         var company = await companies.GetAsync(cancellationToken);
         var user = string.IsNullOrWhiteSpace(userId) ? null : company.FindUser(userId);

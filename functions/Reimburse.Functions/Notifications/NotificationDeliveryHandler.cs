@@ -13,7 +13,8 @@ public sealed partial class NotificationDeliveryHandler(
     NotificationDeliverer deliverer,
     IOptions<StandaloneOptions> standalone,
     TimeProvider clock,
-    ILogger<NotificationDeliveryHandler> logger) : IQueueHandler
+    ILogger<NotificationDeliveryHandler> logger,
+    MalformedMessages malformed) : IQueueHandler
 {
     /// <summary>A send that takes longer than this is presumed dead and its channel may be tried again.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
@@ -29,7 +30,12 @@ public sealed partial class NotificationDeliveryHandler(
 
     public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
     {
-        var message = QueueMessages.Decode<NotificationQueued>(invocation.MessageText);
+        var message = await malformed.DecodeOrPoisonAsync<NotificationQueued>(QueueName, invocation,
+            m => m.IdempotencyKey is { Length: > 0 and <= 1024 } ? null : "idempotencyKey must be 1 to 1024 characters.", cancellationToken);
+        if (message is null)
+        {
+            return; // moved to poison with its reason
+        }
         var stored = await store.GetAsync(message.IdempotencyKey, cancellationToken);
         if (stored is null)
         {

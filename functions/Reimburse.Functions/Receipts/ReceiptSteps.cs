@@ -66,7 +66,8 @@ public sealed partial class ReceiptsStep(ClaimStore claims, ReceiptReadingStore 
 
 /// <summary>Reads the receipt of a draft made from a dropped file and fills the fields the employee has not typed:
 /// merchant, date, amount, currency, and the category when the merchant is an approved vendor.</summary>
-public sealed partial class DraftAutofillHandler(ClaimStore claims, ReceiptReadingStore readings, CompanyProvider companies, TimeProvider clock, ILogger<DraftAutofillHandler> logger) : IQueueHandler
+public sealed partial class DraftAutofillHandler(ClaimStore claims, ReceiptReadingStore readings, CompanyProvider companies, TimeProvider clock, ILogger<DraftAutofillHandler> logger,
+    MalformedMessages malformed) : IQueueHandler
 {
     public const string Queue = "draft-receipts";
 
@@ -75,7 +76,12 @@ public sealed partial class DraftAutofillHandler(ClaimStore claims, ReceiptReadi
 
     public async Task HandleAsync(QueueInvocation invocation, CancellationToken cancellationToken = default)
     {
-        var message = QueueMessages.Decode<DraftReceiptsDropped>(invocation.MessageText);
+        var message = await malformed.DecodeOrPoisonAsync<DraftReceiptsDropped>(Queue, invocation,
+            m => ClaimIds.IsValid(m.ClaimId) ? null : "claimId is not a claim id.", cancellationToken);
+        if (message is null)
+        {
+            return; // moved to poison with its reason
+        }
         var stored = await claims.GetAsync(message.ClaimId, cancellationToken);
         if (stored is null || stored.Claim.Status != ClaimStatus.Draft || stored.Raw.ContainsKey(ReceiptUnderstanding.ReadingsProperty))
         {
