@@ -4,6 +4,7 @@ using Reimburse.Functions.Approvals;
 using Reimburse.Functions.Audit;
 using Reimburse.Functions.Claims;
 using Reimburse.Functions.Events;
+using Reimburse.Functions.Exports;
 using Reimburse.Functions.Identity;
 using Reimburse.Functions.Kpis;
 using Reimburse.Functions.Notifications;
@@ -72,6 +73,15 @@ public static class ApiOperations
     private static readonly RiskModelPointer RiskPointerExample = new("20261121-043000", At, ["20261114-030000"]);
 
     private static readonly WebhookView WebhookExample = new("wh-3f2a9c1d5e7b8a60", "https://erp.harbour.example/hooks/reimburse", ["approved", "exported"], false, null, At, null);
+
+    private static readonly ExportBatchView ExportExample = new("x-20261201-1a2b", "xero-csv", "2026-11-01", "2026-11-30", "sales", "Completed", "fin-lam", At,
+        false, null, new ExportCounts(12, 12, 0, 0, 0, 0), ["xero-bills-1.csv"], null);
+
+    private static readonly ExportMappingDocument MappingExample = new()
+    {
+        Categories = new() { ["meals"] = new CategoryAccountDocument { AccountCode = "420", TaxType = "NONE" } },
+        TrackingCategory = "Department", Departments = new() { ["sales"] = "Sales" }, Employees = new() { ["emp-chan"] = "Chan Tai Man" }, PaymentTermsDays = 14,
+    };
 
     private static readonly WorkflowAccepted WorkflowAcceptedExample = new(ClaimId, "Approved", 3, $"/api/claims/{ClaimId}/workflow");
 
@@ -256,6 +266,129 @@ public static class ApiOperations
         ["ListWebhookDeliveries"] = new("integrations", "Delivery log", "傳送記錄", "Admin: each event for this subscriber, its attempts and outcome.", "管理員：此訂閱者的每個事件、嘗試次數及結果。", ApiAccess.Admin)
         {
             Replies = [new(200, "Deliveries.", "傳送記錄。", typeof(ItemsOf<EventDelivery>), Example: new ItemsOf<EventDelivery>([new("wh-3f2a9c1d5e7b8a60", $"{ClaimId}:approved:r1", "com.reimburse.claim.approved", ClaimId, "Delivered", 2, 200, null, At, At.AddMinutes(1))]))],
+        },
+        ["ListReasonCodes"] = new("approvals", "Reasons for rejecting or returning", "拒絕或退回的原因",
+            "The fixed bilingual list of reason codes a reject or return must carry; finance's decisions with them train the learned risk layer.",
+            "拒絕或退回時必須附上的固定雙語原因代碼；財務的決定連同原因用於訓練風險模型。")
+        {
+            Replies = [new(200, "The reason codes.", "原因代碼。", typeof(ItemsOf<Reimburse.Core.Approvals.DecisionReason>),
+                Example: new ItemsOf<Reimburse.Core.Approvals.DecisionReason>([new("duplicate", "Duplicate claim", "重複申請", true)]))],
+        },
+        ["GetReachPreferences"] = new("approvals", "My SMS and call reminders", "我的短訊及電話提醒",
+            "Whether the caller gets reminder SMS and calls, with the phone and language they go to.", "登入者是否接收提醒短訊及電話，以及電話號碼和語言。")
+        {
+            Replies = [new(200, "The preferences.", "設定。", Example: new { sms = true, calls = false, phone = "+85291234567", language = "zh-HK" })],
+        },
+        ["SetReachPreferences"] = new("approvals", "Turn SMS or call reminders on or off", "開關短訊或電話提醒",
+            "An approver turns reminder SMS or calls off (or on) for themselves; recorded in the access log.", "審批人為自己關閉（或開啟）提醒短訊或電話；記錄於存取記錄。")
+        {
+            Bodies = [new("application/json", typeof(Reimburse.Functions.Approvals.ReachPreferences), new Reimburse.Functions.Approvals.ReachPreferences(true, false))],
+            Replies = [new(200, "The stored preferences.", "已儲存的設定。", Example: new { sms = true, calls = false })],
+        },
+        ["TwilioStatus"] = new("integrations", "Twilio delivery status callback", "Twilio 傳送狀態回呼",
+            "Called by Twilio with an SMS's or call's status (form post). Accepted only with a valid `X-Twilio-Signature`.",
+            "由 Twilio 以表單回報短訊或電話狀態。只接受有效的 `X-Twilio-Signature`。", ApiAccess.Anonymous)
+        {
+            Replies = [new(204, "Recorded.", "已記錄。", ContentType: ""), new(403, "Missing or invalid signature.", "簽署缺失或無效。")],
+        },
+        ["TwilioKeypress"] = new("integrations", "Twilio keypress callback", "Twilio 按鍵回呼",
+            "Called by Twilio when the approver presses a key during a reminder call; 1 sends the approval link by SMS. Signed like the status callback.",
+            "審批人在提醒電話中按鍵時由 Twilio 呼叫；按 1 以短訊發送審批連結。", ApiAccess.Anonymous)
+        {
+            Replies = [new(200, "TwiML for the rest of the call.", "通話其餘部分的 TwiML。", ContentType: "application/xml"), new(403, "Missing or invalid signature.", "簽署缺失或無效。")],
+        },
+        ["PutOfficeCalendar"] = new("admin", "Add or replace an office calendar", "新增或取代辦公室假期日曆",
+            "Admin: an iCalendar file of an office's holidays; `CATEGORIES:WORKDAY` marks make-up working days. A bad file is refused with every problem listed.",
+            "管理員：辦公室假期的 iCalendar 檔案；`CATEGORIES:WORKDAY` 表示調休工作日。檔案有誤時列出所有問題並拒絕。", ApiAccess.Admin)
+        {
+            Bodies = [new("text/calendar", RawSchema: () => JsonDocument.Parse("{\"type\":\"string\"}").RootElement)],
+            Replies = [new(200, "The calendar as read.", "讀取到的日曆。", Example: new { name = "shenzhen", holidays = new[] { "2026-10-01" }, makeUpWorkingDays = new[] { "2026-09-27" } })],
+        },
+        ["TrainLearnedRiskModel"] = new("admin", "Train the learned risk layer", "訓練學習型風險模型",
+            "Admin: trains the company's model on finance's decisions now; activated only if its hold-out PR-AUC is not worse than rules + forest and the active model.",
+            "管理員：立即以財務的決定訓練模型；只有在保留集 PR-AUC 不差於規則加森林及現用模型時才啟用。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "The training outcome.", "訓練結果。", typeof(Reimburse.Functions.Risk.Learned.LearnedTrainingOutcome),
+                Example: new Reimburse.Functions.Risk.Learned.LearnedTrainingOutcome(At, "20261121-043000", false, "Hold-out PR-AUC 0.71 is below rules + forest 0.88", 9, 640))],
+        },
+        ["ActivateLearnedRiskModel"] = new("admin", "Activate a learned model version", "啟用學習型模型版本", "Admin: activates a stored version.", "管理員：啟用已儲存的版本。", ApiAccess.Admin)
+        {
+            Query = [new("version", "The version to activate.", "要啟用的版本。")],
+            Replies = [new(200, "The active model.", "使用中的模型。", Example: new { version = "20261121-043000" }), new(404, "No such version.", "沒有此版本。")],
+        },
+        ["RollbackLearnedRiskModel"] = new("admin", "Roll back the learned model", "還原學習型模型", "Admin: activates the previous learned model, or none (rules + forest).", "管理員：啟用上一個學習型模型，或不用（規則加森林）。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "The active model.", "使用中的模型。", Example: new { version = "20261114-030000" }), new(409, "Nothing to roll back to.", "沒有可還原的版本。")],
+        },
+        ["CreateExport"] = new("exports", "Export approved claims", "匯出已批准的申請",
+            "Finance (its departments) and admins: a batch of approved claims not yet exported to the target (`xero-csv`, `quickbooks-csv`, `xero`, `quickbooks`). A claim is exported once per target; `reexport` with a reason is explicit and audited.",
+            "財務（所屬部門）及管理員：把尚未匯出的已批准申請匯出到目標。每份申請每個目標只匯出一次；重新匯出須註明原因並記錄於審計。")
+        {
+            Bodies = [new("application/json", typeof(ExportRequest), new ExportRequest("xero-csv", "2026-11-01", "2026-11-30", "sales"))],
+            Replies = [new(201, "The batch.", "匯出批次。", typeof(ExportBatchView), Example: ExportExample), new(403, "Not finance for that department.", "非該部門的財務。")],
+        },
+        ["ListExports"] = new("exports", "List export batches", "列出匯出批次", "Finance and admins: recent batches, newest first.", "財務及管理員：最近的匯出批次，最新在前。")
+        {
+            Replies = [new(200, "Batches.", "匯出批次。", typeof(ItemsOf<ExportBatchView>), Example: new ItemsOf<ExportBatchView>([ExportExample]))],
+        },
+        ["GetExport"] = new("exports", "Get an export batch", "查看匯出批次", "Status, counts and each claim's result.", "狀態、數量及每份申請的結果。")
+        {
+            Replies = [new(200, "The batch.", "匯出批次。", typeof(ExportBatchView), Example: ExportExample)],
+        },
+        ["GetExportFile"] = new("exports", "Download an export file", "下載匯出檔案",
+            "The CSV for a file target (UTF-8 with BOM, formula-safe; a zip when split into several files), or `?format=xlsx` for the workbook summary.",
+            "檔案目標的 CSV（UTF-8 BOM，防公式注入；分拆時為 zip），或以 `?format=xlsx` 取得 Excel 摘要。")
+        {
+            Query = [new("format", "`xlsx` for the workbook summary.", "`xlsx` 取得 Excel 摘要。")],
+            Replies = [new(200, "The file.", "檔案。", ContentType: "application/octet-stream", Binary: true)],
+        },
+        ["RetryExport"] = new("exports", "Retry an export batch", "重試匯出批次", "Retries the batch's failed or unfinished claims.", "重試批次中失敗或未完成的申請。")
+        {
+            Replies = [new(202, "The batch.", "匯出批次。", typeof(ExportBatchView), Example: ExportExample)],
+        },
+        ["GetClaimExports"] = new("exports", "A claim's export state", "申請的匯出狀態", "Where the claim was exported, per target, and its exchange-rate override.", "申請在各目標的匯出狀態及匯率調整。")
+        {
+            Replies = [new(200, "The export state.", "匯出狀態。", Example: new { claimId = ClaimId, exports = new[] { new { target = "xero", status = "Posted", remoteId = "INV-0042" } }, fxOverride = (object?)null })],
+        },
+        ["OverrideClaimFxRate"] = new("exports", "Override a claim's exchange rate", "調整申請的匯率", "Finance: the rate to use for this claim, with a reason; audited.", "財務：此申請使用的匯率及原因；記錄於審計。")
+        {
+            Bodies = [new("application/json", typeof(FxOverrideInput), new FxOverrideInput("7.8120", "Card statement rate 信用卡月結單匯率"))],
+            Replies = [new(200, "The stored override.", "已儲存的調整。", Example: new { rate = "7.8120", reason = "Card statement rate" })],
+        },
+        ["ListAccountingConnections"] = new("exports", "Accounting connections", "會計系統連接", "Admin: the company's Xero and QuickBooks connections.", "管理員：公司的 Xero 及 QuickBooks 連接。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "Connections.", "連接。", Example: new { items = new[] { new { provider = "xero", status = "Connected" } } })],
+        },
+        ["ConnectAccounting"] = new("exports", "Connect Xero or QuickBooks", "連接 Xero 或 QuickBooks", "Admin: starts OAuth 2.0 (authorization code with PKCE); open `authorizeUrl`.", "管理員：開始 OAuth 2.0（授權碼加 PKCE）；打開 `authorizeUrl`。", ApiAccess.Admin)
+        {
+            Replies = [new(200, "Where to sign in.", "登入位置。", Example: new { authorizeUrl = "https://login.xero.com/identity/connect/authorize?..." })],
+        },
+        ["AccountingCallback"] = new("exports", "OAuth callback", "OAuth 回呼", "The provider returns here after sign-in; the state and PKCE verifier are checked.", "供應商登入後返回此處；檢查 state 及 PKCE。", ApiAccess.Anonymous)
+        {
+            Query = [new("code", "Authorization code.", "授權碼。"), new("state", "The state sent.", "發出的 state。")],
+            Replies = [new(200, "A page saying the company is connected.", "顯示已連接的頁面。", ContentType: "text/html")],
+        },
+        ["DisconnectAccounting"] = new("exports", "Disconnect Xero or QuickBooks", "中斷 Xero 或 QuickBooks", "Admin: revokes and deletes the stored tokens.", "管理員：撤銷並刪除已儲存的 token。", ApiAccess.Admin)
+        {
+            Replies = [new(204, "Disconnected.", "已中斷。", ContentType: "")],
+        },
+        ["GetExportMapping"] = new("exports", "Export mapping", "匯出對應", "Category to account and tax type, department to tracking, employee to contact, for one system.", "類別對應科目及稅項、部門對應追蹤類別、員工對應聯絡人。")
+        {
+            Replies = [new(200, "The mapping.", "對應。", typeof(ExportMappingDocument), Example: MappingExample)],
+        },
+        ["PutExportMapping"] = new("exports", "Replace the export mapping", "取代匯出對應", "Finance and admins: checked against the company directory; every problem listed.", "財務及管理員：按公司目錄檢查；列出所有問題。")
+        {
+            Bodies = [new("application/json", typeof(ExportMappingDocument), MappingExample)],
+            Replies = [new(200, "The stored mapping.", "已儲存的對應。", typeof(ExportMappingDocument), Example: MappingExample)],
+        },
+        ["ListFxRates"] = new("exports", "Exchange rates", "匯率", "The stored rates to the company's base currency.", "已儲存兌公司基本貨幣的匯率。")
+        {
+            Replies = [new(200, "Rates.", "匯率。", Example: new { baseCurrency = "HKD", items = new[] { new FxRateInput("USD", "2026-11-20", "7.7820", "HKMA") } })],
+        },
+        ["PostFxRates"] = new("exports", "Upload exchange rates", "上載匯率", "Finance: rates as JSON (`rates`) or a CSV (currency,date,rate,source).", "財務：以 JSON（`rates`）或 CSV 上載匯率。")
+        {
+            Bodies = [new("application/json", typeof(AccountingEndpoints.RatesBody), new AccountingEndpoints.RatesBody([new FxRateInput("USD", "2026-11-20", "7.7820", "HKMA")])), new("text/csv", RawSchema: () => JsonDocument.Parse("{\"type\":\"string\"}").RootElement)],
+            Replies = [new(200, "How many were stored.", "已儲存的數量。", Example: new { stored = 1 })],
         },
         ["OpenApiDocument"] = new("meta", "This OpenAPI document", "本 OpenAPI 文件", "The API described as OpenAPI 3.1, generated from the code.", "以 OpenAPI 3.1 描述的 API，由程式碼產生。", ApiAccess.Anonymous)
         {
