@@ -33,5 +33,5 @@ public sealed class Session
 
     /// <summary>The landing page for the user's main role.</summary>
     public string Home =>
-        Has("employee") ? "claims" : Has("approver") ? "inbox" : Has("finance") ? "finance" : Has("auditor") ? "audit" : Has("admin") ? "admin" : "claims";
+        Has("finance") ? "finance" : Has("approver") ? "inbox" : Has("auditor") ? "audit" : Has("admin") ? "admin" : "claims";
 }

