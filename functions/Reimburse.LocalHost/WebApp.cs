@@ -51,15 +51,8 @@ public static class WebApp
                 }
                 path = "/index.html";
             }
-            if (path == "/index.html")
-            {
-                context.Response.Headers.CacheControl = "no-cache";
-            }
-            else if (path.StartsWith("/_framework/", StringComparison.Ordinal))
-            {
-                // Fingerprinted names: a new build has new names.
-                context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
-            }
+            // Framework files keep their plain names (see Reimburse.Web.csproj): the browser revalidates each by ETag.
+            context.Response.Headers.CacheControl = "no-cache";
             context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
             context.Response.Headers.XContentTypeOptions = "nosniff";
             context.Response.Headers["Referrer-Policy"] = "no-referrer";

@@ -63,6 +63,16 @@ public sealed class LanguageTests : BunitContext
     }
 
     [Fact]
+    public void Strings_EveryClaimStatusTheApiCanAnswer_HasWords()
+    {
+        foreach (var status in Enum.GetNames<Reimburse.Core.Claims.ClaimStatus>())
+        {
+            Assert.DoesNotContain("[", Strings.Get("status." + status, Strings.English));
+            Assert.DoesNotContain("[", Strings.Get("status." + status, Strings.Chinese));
+        }
+    }
+
+    [Fact]
     public void Format_Money_IsHongKongDollarsWithTwoDecimals_TimesAreHongKongTime()
     {
         Assert.Equal("HK$1,234.50", Format.Money(1234.5m, "HKD"));

@@ -81,12 +81,34 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
         await page.WaitForSelectorAsync("header .who");
     }
 
+    /// <summary>On a failure, a screenshot of every open page (then the exception goes on).</summary>
+    private static async Task FailureShotAsync(IBrowser browser, string name)
+    {
+        var i = 0;
+        foreach (var page in browser.Contexts.SelectMany(c => c.Pages))
+        {
+            try
+            {
+                await ShotAsync(page, $"{name}-{i++}");
+                Console.WriteLine($"failure screenshot: {name}-{i - 1}.png at {page.Url}");
+            }
+            catch (PlaywrightException)
+            {
+            }
+        }
+    }
+
     /// <summary>Errors the page logged (a CSP violation, an unhandled exception) fail the test.</summary>
     private static List<string> WatchConsole(IPage page)
     {
         var errors = new List<string>();
-        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-        page.PageError += (_, e) => errors.Add(e);
+        // A failed fetch the app handles (a 400 with field errors) is logged as "Failed to load resource": not an error here.
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource", StringComparison.Ordinal)) errors.Add(m.Text);
+            if (m.Type == "error") Console.WriteLine("browser console: " + m.Text);
+        };
+        page.PageError += (_, e) => { errors.Add(e); Console.WriteLine("browser error: " + e); };
         return errors;
     }
 
@@ -172,6 +194,11 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
             // Nothing overflows the 375-px screen.
             Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 375"), "The page is wider than the phone.");
             Assert.Empty(errors);
+        }
+        catch
+        {
+            await FailureShotAsync(browser, "failure-phone-keyboard");
+            throw;
         }
         finally
         {

@@ -82,7 +82,8 @@ public static class Strings
         ["status.Rejected"] = ("Rejected", "已拒絕"),
         ["status.Returned"] = ("Returned to you", "已退回"),
         ["status.Withdrawn"] = ("Withdrawn", "已撤回"),
-        ["status.Paid"] = ("Paid", "已付款"),
+        ["status.Received"] = ("Received, being checked", "已收到，處理中"),
+        ["status.Posted"] = ("Paid out", "已入賬"),
         ["status.NeedsAttention"] = ("Needs attention", "需要處理"),
 
         ["risk.Low"] = ("Low risk", "低風險"),
