@@ -25,4 +25,29 @@ public sealed class SessionTests : BunitContext
         signIn.WaitForAssertion(() => Assert.Equal(2, signIn.FindAll("select#user option").Count));
         Assert.Contains("session has ended", signIn.Find("[role=alert]").TextContent);
     }
+
+    [Theory]
+    [InlineData("claims/clm_abc", "claims/clm_abc")]
+    [InlineData("inbox", "inbox")]
+    [InlineData(null, null)]
+    [InlineData("https://evil.example/", null)]
+    [InlineData("//evil.example/x", null)]
+    [InlineData("/\\evil.example", null)]
+    [InlineData("javascript:alert(1)", null)]
+    [InlineData("signin?return=inbox", null)]
+    public void SignIn_ReturnPath_OnlyAPathInsideTheApp(string? asked, string? followed) =>
+        Assert.Equal(followed, SignIn.SafeReturn(asked));
+
+    [Fact]
+    public void Screen_SignedOut_GoesToSignInAndComesBackAfter()
+    {
+        var (_, session) = this.AddApp();
+        session.SignOut();
+        var nav = Services.GetRequiredService<NavigationManager>();
+        nav.NavigateTo("claims/clm_abc");
+
+        Render<ClaimDetail>(p => p.Add(c => c.Id, "clm_abc"));
+
+        Assert.EndsWith("/signin?return=claims%2Fclm_abc", nav.Uri);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Reimburse.Testing;
@@ -205,5 +206,117 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
             await browser.DisposeAsync();
             playwright.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Desktop_Chinese_ReceiptReadWithConfidence_FinanceSigns_EmployeeSeesApproved_OtherDepartmentSeesNothing()
+    {
+        var ct = TestTimeout.Token(240);
+        await using var app = NewApp();
+        var anonymous = await app.StartAsync(ct);
+        var chan = await app.ClientForAsync("emp-chan", ct);
+        var receipt = await SyntheticReceipts.GenerateAsync(SyntheticReceiptKind.Taxi, 21, ct);
+        var (playwright, browser) = await LaunchAsync();
+        try
+        {
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop, BaseURL = anonymous.BaseAddress!.ToString() });
+            var page = await context.NewPageAsync();
+            var errors = WatchConsole(page);
+            await page.GotoAsync("/");
+            await page.WaitForSelectorAsync("select#user");
+            await page.ClickAsync("button[lang=zh-HK]");
+            await page.WaitForSelectorAsync("h1:text('登入')");
+
+            // Remembered across a reload; the reload also ends the session, because the token was only ever in memory.
+            await SignInAsync(page, "emp-chan");
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("select#user");
+            Assert.Equal("登入", (await page.InnerTextAsync("h1")).Trim());
+            Assert.Equal("zh-HK", await page.GetAttributeAsync("html", "lang"));
+            await ShotAsync(page, "signin-zh-desktop");
+
+            await SignInAsync(page, "emp-chan");
+            await page.ClickAsync("nav >> text=新報銷申請");
+            await page.WaitForSelectorAsync("label[for=amount]:text('金額')");
+            Assert.DoesNotContain("rbt1.", await page.EvaluateAsync<string>("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage)"));
+            await page.SelectOptionAsync("#category", "transport");
+            await page.FillAsync("#amount", receipt.Truth.Total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.FillAsync("#merchant", receipt.Truth.Merchant);
+            await page.SetInputFilesAsync("#receipts", new FilePayload { Name = receipt.FileName, MimeType = receipt.MediaType, Buffer = receipt.Content });
+            await page.WaitForSelectorAsync($"li:has-text('{receipt.FileName}')");
+            await ShotAsync(page, "new-claim-zh-desktop");
+            await page.ClickAsync("#submit");
+            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 30_000 });
+            var id = page.Url.Split("/claims/")[1].Split('?')[0];
+
+            // The receipt's fields as the OCR read them, each with its confidence.
+            await page.WaitForSelectorAsync("ul.readings li", new PageWaitForSelectorOptions { Timeout = 90_000 });
+            var readings = await page.InnerTextAsync("ul.readings");
+            Assert.Contains("可信度", readings);
+            Assert.Contains(receipt.Truth.Total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), readings);
+            await page.WaitForSelectorAsync("ol.route li.now");
+            await ShotAsync(page, "claim-detail-zh-desktop");
+
+            // Another department's approver cannot open it in the UI (the API answers 404, the page shows no claim).
+            // (A deep link: sign-in first, then back to the claim.)
+            await page.ClickAsync("#signout");
+            await page.GotoAsync($"/claims/{id}");
+            await SignInAsync(page, "mgr-lau");
+            await page.WaitForURLAsync($"**/claims/{id}");
+            await page.WaitForSelectorAsync(".summary");
+            Assert.Equal(0, await page.Locator("dl.facts").CountAsync());
+
+            // The manager approves (through the API here; the phone test does it in the inbox), finance signs in the browser.
+            var mgr = await app.ClientForAsync("mgr-wong", ct);
+            await WorkflowTestKit.WaitForWorkflowAsync(chan, id, w => w.GetProperty("waitingOn").GetArrayLength() > 0, ct);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, (await mgr.PostAsJsonAsync($"/api/claims/{id}/decisions", new { decision = "approve" }, ct)).StatusCode);
+            var financeStep = await WorkflowTestKit.WaitForWorkflowAsync(chan, id,
+                w => w.GetProperty("currentStep").ValueKind == JsonValueKind.Object && w.GetProperty("currentStep").GetProperty("index").GetInt32() == 1, ct);
+            var signer = financeStep.GetProperty("waitingOn")[0].GetProperty("userId").GetString()!;
+            await page.GotoAsync("/");
+            await SignInAsync(page, signer);
+            await page.WaitForSelectorAsync($"#a-{id}");
+            await ShotAsync(page, "finance-zh-desktop");
+            await page.ClickAsync($"#a-{id} button.approve");
+            await page.WaitForSelectorAsync(".notice:text('已批准')");
+
+            // Any further step (a finance review for a High-risk claim) is signed through the API; then the employee looks.
+            for (var round = 0; round < 3; round++)
+            {
+                var w = await WorkflowTestKit.WorkflowAsync(chan, id, ct);
+                if (w.GetProperty("waitingOn").GetArrayLength() == 0) break;
+                var next = await app.ClientForAsync(w.GetProperty("waitingOn")[0].GetProperty("userId").GetString()!, ct);
+                await next.PostAsJsonAsync($"/api/claims/{id}/decisions", new { decision = "approve" }, ct);
+                await Task.Delay(300, ct);
+            }
+            await chan.WaitForStatusAsync(id, "Approved", ct);
+            await page.ClickAsync("#signout");
+            await page.GotoAsync($"/claims/{id}");
+            await SignInAsync(page, "emp-chan");
+            await page.WaitForSelectorAsync("#claim-status:text('已批准')");
+            await ShotAsync(page, "claim-approved-zh-desktop");
+            await page.ClickAsync("button[lang=en]");
+            await page.WaitForSelectorAsync("#claim-status:text('Approved')");
+            await ShotAsync(page, "claim-approved-en-desktop");
+            Assert.Empty(errors);
+        }
+        catch
+        {
+            await FailureShotAsync(browser, "failure-desktop-chinese");
+            throw;
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+
+    private static async Task SignInAsync(IPage page, string userId)
+    {
+        await page.WaitForSelectorAsync("select#user");
+        await page.SelectOptionAsync("select#user", userId);
+        await page.ClickAsync("form button[type=submit]");
+        await page.WaitForSelectorAsync("header .who");
     }
 }

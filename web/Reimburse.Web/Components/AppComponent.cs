@@ -19,7 +19,8 @@ public abstract class AppComponent : ComponentBase, IDisposable
     protected bool RequireSignIn()
     {
         if (Session.IsSignedIn) return true;
-        Navigation.NavigateTo("signin");
+        // Back here after signing in (a link from a notification, a reload: the token lives in memory only).
+        Navigation.NavigateTo("signin?return=" + Uri.EscapeDataString(Navigation.ToBaseRelativePath(Navigation.Uri)));
         return false;
     }
 
