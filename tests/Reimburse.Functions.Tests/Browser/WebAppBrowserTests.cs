@@ -131,6 +131,13 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
             var scriptSrc = response!.Headers["content-security-policy"].Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("script-src ", StringComparison.Ordinal));
             Assert.Equal("script-src 'self' 'wasm-unsafe-eval'", scriptSrc);
 
+            await page.WaitForSelectorAsync("select#user");
+            // Figures: the cold first load (compressed bytes on the wire) and the time until the first screen is interactive.
+            var firstLoad = await page.EvaluateAsync<double[]>(@"() => [
+                performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation')).reduce((n, e) => n + (e.encodedBodySize || 0), 0),
+                performance.now()]");
+            Console.WriteLine($"First load: {firstLoad[0] / 1024 / 1024:0.00} MB compressed; sign-in interactive after {firstLoad[1] / 1000:0.00} s");
+            Assert.True(firstLoad[0] < 3 * 1024 * 1024, $"The first load is {firstLoad[0]} bytes, over the 3 MB goal.");
             await SignInByKeyboardAsync(page, "emp-chan");
             await ShotAsync(page, "claims-en-phone");
             await TabToAsync(page, "nav a[href='claims/new']");
