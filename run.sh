@@ -249,7 +249,8 @@ wait_until "the app" "$APP_LOG" "$START_TIMEOUT" app_healthy
 cat <<MSG
 
 Reimburse is running (demo company Harbour Trading Ltd / 港灣貿易有限公司).
-  App:        http://localhost:$APP_PORT/   (the web app: sign in as a demo user; pid ${child_pid[app]}, log $APP_LOG)
+  App:        http://localhost:$APP_PORT/   (pid ${child_pid[app]}, log $APP_LOG)
+              open it in a browser and sign in as a demo user (web app, docs/web.md); the API is under /api
   Health:     http://localhost:$APP_PORT/healthz
   Azurite:    blob http://127.0.0.1:$BLOB_PORT  queue http://127.0.0.1:$QUEUE_PORT  table http://127.0.0.1:$TABLE_PORT   (pid ${child_pid[azurite]}, log $AZURITE_LOG)
   Storage:    $STORAGE
