@@ -20,7 +20,11 @@ public abstract class AppComponent : ComponentBase, IDisposable
     {
         if (Session.IsSignedIn) return true;
         // Back here after signing in (a link from a notification, a reload: the token lives in memory only).
-        Navigation.NavigateTo("signin?return=" + Uri.EscapeDataString(Navigation.ToBaseRelativePath(Navigation.Uri)));
+        var here = Navigation.ToBaseRelativePath(Navigation.Uri);
+        if (!here.StartsWith("signin", StringComparison.Ordinal))
+        {
+            Navigation.NavigateTo("signin?return=" + Uri.EscapeDataString(here));
+        }
         return false;
     }
 

@@ -65,3 +65,7 @@ public sealed record Problem(int Status, string? Type, string? Title, string? De
     public IEnumerable<string> Others(IEnumerable<string> shown) =>
         (Errors ?? new Dictionary<string, string[]>()).Where(kv => !shown.Contains(kv.Key)).SelectMany(kv => kv.Value.Select(v => $"{kv.Key}: {v}"));
 }
+
+public sealed record DelegationView(string? Id, string From, string To, string Start, string End, string? Reason, string Status, string Source);
+
+public sealed record DelegationList(IReadOnlyList<DelegationView> Items);
