@@ -109,6 +109,9 @@ TableEndpoint=http://127.0.0.1:$TABLE_PORT/$DEV_ACCOUNT;"
 # ---- The app: how it is built and started (the only lines that know which host runs it) ---------------------
 APP_BUILD=(dotnet build functions/Reimburse.LocalHost -c Release -v q -nologo -clp:ErrorsOnly)
 APP_START=(dotnet functions/Reimburse.LocalHost/bin/Release/net10.0/Reimburse.LocalHost.dll)
+# The browser app (web/Reimburse.Web), published as static files that the app serves at / (docs/web.md).
+WEB_PUBLISH=(dotnet publish web/Reimburse.Web -c Release -v q -nologo -clp:ErrorsOnly)
+WEB_ROOT="$ROOT/web/Reimburse.Web/bin/Release/net10.0/publish/wwwroot"
 # ---------------------------------------------------------------------------------------------------------------
 
 # ---- Children: each in its own process group (so stopping one stops what it started), output to a log --------
@@ -222,6 +225,7 @@ app_healthy() { curl -fs -o /dev/null --max-time 2 "http://localhost:$APP_PORT/h
 
 say "==> Building"
 "${APP_BUILD[@]}"
+"${WEB_PUBLISH[@]}"
 
 say "==> Starting Azurite (data in $DATA/azurite, log $AZURITE_LOG)"
 start_child azurite "$AZURITE_LOG" node_modules/.bin/azurite --disableTelemetry --skipApiVersionCheck --loose \
@@ -236,6 +240,7 @@ export ASPNETCORE_URLS="http://localhost:$APP_PORT"
 export Reimburse__Storage__ConnectionString="$STORAGE"
 export AzureWebJobsStorage="$STORAGE"
 export Reimburse__Seed__Demo=true
+export LocalHost__WebRoot="$WEB_ROOT"
 export Reimburse__Seed__History=true
 export Reimburse__Accounting__KeysFolder="$DATA/keys"   # Data Protection key ring for the stored Xero/QuickBooks tokens
 export Reimburse__Identity__DevTokenKey="${REIMBURSE_DEV_TOKEN_KEY:-$(cat "$DATA/dev-token-key" 2>/dev/null || (head -c 32 /dev/urandom | base64 | tee "$DATA/dev-token-key"))}"
@@ -246,6 +251,7 @@ cat <<MSG
 
 Reimburse is running (demo company Harbour Trading Ltd / 港灣貿易有限公司).
   App:        http://localhost:$APP_PORT/   (pid ${child_pid[app]}, log $APP_LOG)
+              open it in a browser and sign in as a demo user (web app, docs/web.md); the API is under /api
   Health:     http://localhost:$APP_PORT/healthz
   Azurite:    blob http://127.0.0.1:$BLOB_PORT  queue http://127.0.0.1:$QUEUE_PORT  table http://127.0.0.1:$TABLE_PORT   (pid ${child_pid[azurite]}, log $AZURITE_LOG)
   Storage:    $STORAGE

@@ -18,6 +18,11 @@ if ! dotnet build Serverless.sln -c Release -v q -nologo -clp:ErrorsOnly; then
   echo "==> Summary: the build failed, no tests ran ($(elapsed "$started"))"
   exit 1
 fi
+# The browser tests serve the published web app (static files) through LocalHost.
+if ! dotnet publish web/Reimburse.Web -c Release -v q -nologo -clp:ErrorsOnly; then
+  echo "==> Summary: publishing the web app failed, no tests ran ($(elapsed "$started"))"
+  exit 1
+fi
 
 echo "==> Testing"
 log="$(mktemp)"

@@ -64,9 +64,18 @@ public static class FunctionsHost
         // authentication/authorization middleware (it would run them a second time, before the principal header guard).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
+        // The browser app at / when its published folder is configured (./run.sh, the browser tests); else / answers JSON.
+        var webRoot = WebApp.Root(app.Configuration);
+        if (webRoot is not null)
+        {
+            app.UseWebApp(webRoot);
+        }
         app.UseRouting();
         app.UseUnmatchedThroughApiPipeline();
-        app.MapGet("/", () => TypedResults.Ok(new { service = "reimburse", status = "ok" })).WithMetadata(new HttpTriggers.LocalEndpoint());
+        if (webRoot is null)
+        {
+            app.MapGet("/", () => TypedResults.Ok(new { service = "reimburse", status = "ok" })).WithMetadata(new HttpTriggers.LocalEndpoint());
+        }
         app.MapGet("/healthz", (StartupInitializer.State state) => state.Ready
             ? Results.Ok(new { status = "ready" })
             : Results.Json(new { status = "starting", state.LastError }, statusCode: 503)).WithMetadata(new HttpTriggers.LocalEndpoint());

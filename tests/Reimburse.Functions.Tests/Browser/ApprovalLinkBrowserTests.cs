@@ -11,7 +11,7 @@ namespace Reimburse.Tests.Browser;
 public sealed class ApprovalLinkBrowserTests(AzuriteFixture azurite)
 {
     /// <summary>System Chromium: CHROMIUM_PATH, else /usr/bin/chromium (scripts/setup.sh installs it).</summary>
-    private static string ChromiumPath()
+    internal static string ChromiumPath()
     {
         var path = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } p ? p : "/usr/bin/chromium";
         Assert.True(File.Exists(path), $"Chromium is needed for the browser tests: apt-get install -y chromium, or set CHROMIUM_PATH (looked for {path}).");
