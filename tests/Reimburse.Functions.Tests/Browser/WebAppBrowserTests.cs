@@ -125,6 +125,8 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
         {
             var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, BaseURL = anonymous.BaseAddress!.ToString() });
             var page = await context.NewPageAsync();
+            // The whole suite shares two cores: give each browser wait room (the figures printed above measure speed, not these).
+            page.SetDefaultTimeout(90_000);
             var errors = WatchConsole(page);
             var started = DateTime.UtcNow;
             var response = await page.GotoAsync("/");
@@ -168,7 +170,7 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
             await TabToAsync(page, "#submit");
             await page.Keyboard.PressAsync("Enter");
             await page.Keyboard.PressAsync("Enter");
-            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 30_000 });
+            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 90_000 });
             var id = page.Url.Split("/claims/")[1].Split('?')[0];
             await page.WaitForSelectorAsync("ol.route li.now");
             Assert.Contains("HK$80.50", await page.InnerTextAsync("dl.facts"));
@@ -228,6 +230,8 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
         {
             var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop, BaseURL = anonymous.BaseAddress!.ToString() });
             var page = await context.NewPageAsync();
+            // The whole suite shares two cores: give each browser wait room (the figures printed above measure speed, not these).
+            page.SetDefaultTimeout(90_000);
             var errors = WatchConsole(page);
             await page.GotoAsync("/");
             await page.WaitForSelectorAsync("select#user");
@@ -253,7 +257,7 @@ public sealed class WebAppBrowserTests(AzuriteFixture azurite)
             await page.WaitForSelectorAsync($"li:has-text('{receipt.FileName}')");
             await ShotAsync(page, "new-claim-zh-desktop");
             await page.ClickAsync("#submit");
-            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 30_000 });
+            await page.WaitForURLAsync("**/claims/clm_*", new PageWaitForURLOptions { Timeout = 90_000 });
             var id = page.Url.Split("/claims/")[1].Split('?')[0];
 
             // The receipt's fields as the OCR read them, each with its confidence.
