@@ -101,7 +101,7 @@ public sealed class LearnedLayerTests
 
         var rows = RiskStacking.BuildRows([second, first], Policy(), forest: null);
 
-        Assert.Equal(26, RiskStacking.Columns.Count);
+        Assert.Equal(27, RiskStacking.Columns.Count);
         Assert.Equal(RiskStacking.Columns.Count, RiskStacking.Words.Count);
         Assert.Equal(["a-1", "a-2"], rows.Select(r => r.Claim.ClaimId));
         var col = RiskStacking.RuleColumn(RiskReasonCodes.ExactDuplicate);

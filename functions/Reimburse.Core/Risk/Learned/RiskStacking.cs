@@ -11,7 +11,7 @@ public static class RiskStacking
     public static readonly IReadOnlyList<string> RuleCodes =
     [
         RiskReasonCodes.ExactDuplicate, RiskReasonCodes.NearDuplicate, RiskReasonCodes.SplitClaim, RiskReasonCodes.CategoryLimitExceeded,
-        RiskReasonCodes.OverBudget, RiskReasonCodes.VendorNotApproved, RiskReasonCodes.ReceiptAmountMismatch,
+        RiskReasonCodes.OverBudget, RiskReasonCodes.VendorNotApproved, RiskReasonCodes.ReceiptAmountMismatch, RiskReasonCodes.LookAlikeText,
     ];
 
     public static readonly int FirstRuleColumn = RiskFeatures.Names.Count;
@@ -49,6 +49,7 @@ public static class RiskStacking
         ("the department's budget", "部門預算"),
         ("a merchant not on the approved list", "不在核准名單上的商戶"),
         ("a receipt that does not match the claim", "與申請不符的收據"),
+        ("look-alike or hidden characters in the text", "文字含相似字母或隱藏字元"),
         ("an unusual mix of amount, timing and merchant", "金額、時間及商戶的不尋常組合"),
         ("the amount against this employee's history", "與該員工過往申請相比的金額"),
     ];
