@@ -267,63 +267,11 @@ public sealed class AnomalyBenchmark : IBenchmark
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    /// <summary>Mann–Whitney ROC-AUC with ties counted half.</summary>
-    internal static double RocAuc(IEnumerable<double> scores, bool[] labels)
-    {
-        var pairs = scores.Zip(labels).OrderBy(p => p.First).ToArray();
-        double pos = labels.Count(x => x), neg = labels.Length - pos;
-        if (pos == 0 || neg == 0)
-        {
-            return double.NaN;
-        }
-        double rankSum = 0;
-        var i = 0;
-        while (i < pairs.Length)
-        {
-            var j = i;
-            while (j < pairs.Length && pairs[j].First == pairs[i].First)
-            {
-                j++;
-            }
-            var avgRank = ((i + 1) + j) / 2.0;
-            for (var k = i; k < j; k++)
-            {
-                if (pairs[k].Second)
-                {
-                    rankSum += avgRank;
-                }
-            }
-            i = j;
-        }
-        return (rankSum - (pos * (pos + 1) / 2)) / (pos * neg);
-    }
+    /// <summary>Mann–Whitney ROC-AUC with ties counted half (Core's <see cref="Reimburse.Core.Risk.Learned.RankingMetrics"/>).</summary>
+    internal static double RocAuc(IEnumerable<double> scores, bool[] labels) => Reimburse.Core.Risk.Learned.RankingMetrics.RocAuc(scores.ToArray(), labels);
 
-    /// <summary>Average precision; tied scores are taken as one threshold step.</summary>
-    internal static double PrAuc(IEnumerable<double> scores, bool[] labels)
-    {
-        var pairs = scores.Zip(labels).OrderByDescending(p => p.First).ToArray();
-        double pos = labels.Count(x => x);
-        if (pos == 0)
-        {
-            return double.NaN;
-        }
-        double tp = 0, fp = 0, ap = 0, lastRecall = 0;
-        var i = 0;
-        while (i < pairs.Length)
-        {
-            var j = i;
-            while (j < pairs.Length && pairs[j].First == pairs[i].First)
-            {
-                if (pairs[j].Second) { tp++; } else { fp++; }
-                j++;
-            }
-            var recall = tp / pos;
-            ap += (recall - lastRecall) * (tp / (tp + fp));
-            lastRecall = recall;
-            i = j;
-        }
-        return ap;
-    }
+    /// <summary>Average precision; tied scores are taken as one threshold step (Core's RankingMetrics).</summary>
+    internal static double PrAuc(IEnumerable<double> scores, bool[] labels) => Reimburse.Core.Risk.Learned.RankingMetrics.PrAuc(scores.ToArray(), labels);
 
     internal static double PrecisionAtTop(IEnumerable<double> scores, bool[] labels, double fraction)
     {
